@@ -90,6 +90,8 @@ type Event struct {
 	// Seq is the global stream sequence. It is not part of the stored body;
 	// readers fill it from the stream's metadata.
 	Seq uint64 `json:"seq,omitempty"`
+	// Raw is the stored body as read from the stream, when read from it.
+	Raw []byte `json:"-"`
 }
 
 // BusinessDate is the event's occurred_at reduced to a calendar date

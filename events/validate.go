@@ -16,8 +16,8 @@ import (
 
 // spec describes what a type requires beyond the envelope.
 type spec struct {
-	document bool                             // a legal document is required
-	data     func() any                       // a fresh value to decode data into
+	document bool                                 // a legal document is required
+	data     func() any                           // a fresh value to decode data into
 	check    func(v any, unit string) *FieldError // type-specific checks
 }
 

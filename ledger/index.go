@@ -24,23 +24,23 @@ var (
 )
 
 type idEntry struct {
-	Seq     uint64      `json:"seq"`
-	Unit    string      `json:"unit"`
-	Version uint64      `json:"version"`
-	Type    events.Type `json:"type"`
-	Content string      `json:"content"` // events.ContentHash
-	Retracted bool      `json:"retracted,omitempty"`
+	Seq       uint64      `json:"seq"`
+	Unit      string      `json:"unit"`
+	Version   uint64      `json:"version"`
+	Type      events.Type `json:"type"`
+	Content   string      `json:"content"` // events.ContentHash
+	Retracted bool        `json:"retracted,omitempty"`
 }
 
 // recognition is one grant, possibly ended by a revocation.
 type recognition struct {
-	Tier       string `json:"tier"`
-	Rank       int    `json:"rank"`
-	Granted    string `json:"granted"` // business date
-	Decision   string `json:"decision"`
-	GrantID    string `json:"grant_id"`
-	Revoked    string `json:"revoked,omitempty"` // business date
-	RevokeID   string `json:"revoke_id,omitempty"`
+	Tier     string `json:"tier"`
+	Rank     int    `json:"rank"`
+	Granted  string `json:"granted"` // business date
+	Decision string `json:"decision"`
+	GrantID  string `json:"grant_id"`
+	Revoked  string `json:"revoked,omitempty"` // business date
+	RevokeID string `json:"revoke_id,omitempty"`
 }
 
 func (r *recognition) heldOn(date string) bool {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -120,9 +119,9 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := pebble.Open(filepath.Clean(cfg.IndexDir), &pebble.Options{})
+	db, err := projector.OpenDB(cfg.IndexDir, cfg.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("open ledger index %s: %w", cfg.IndexDir, err)
+		return nil, fmt.Errorf("ledger index: %w", err)
 	}
 	idx, err := projector.New(projector.Config{
 		Name: "ledger-index", JS: cfg.JS, Stream: StreamName, DB: db,

@@ -1,0 +1,280 @@
+// Package httpapi serves the contract's HTTP API (§3, §4) over a node.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ntmledger/ntmledger/events"
+	"github.com/ntmledger/ntmledger/internal/node"
+	"github.com/ntmledger/ntmledger/ledger"
+	"github.com/ntmledger/ntmledger/projections"
+)
+
+// MaxBody bounds a request body: 1000 events of generous size.
+const MaxBody = 32 << 20
+
+// Server is the HTTP API of one node.
+type Server struct {
+	node *node.Node
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// New builds the API handler.
+func New(n *node.Node, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{node: n, log: log, mux: http.NewServeMux()}
+	s.mux.HandleFunc("POST /v1/events", s.postEvents)
+	s.mux.HandleFunc("GET /v1/units/{code}", s.getUnit)
+	s.mux.HandleFunc("GET /v1/units/{code}/history", s.getHistory)
+	s.mux.HandleFunc("POST /v1/replay", s.postReplay)
+	s.mux.HandleFunc("GET /healthz", s.getHealth)
+	return s
+}
+
+// Handle registers another handler on the API's mux.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// apiError is the error body of every 4xx/5xx response.
+type apiError struct {
+	Error string `json:"error"`
+	Index *int   `json:"index,omitempty"`
+	Field string `json:"field,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var fe *events.FieldError
+	var ce *ledger.ConflictError
+	switch {
+	case errors.As(err, &fe):
+		code := http.StatusUnprocessableEntity
+		if len(fe.Reason) >= 9 && fe.Reason[:9] == "malformed" || fe.Field == "" {
+			code = http.StatusBadRequest
+		}
+		i := fe.Index
+		writeJSON(w, code, apiError{Error: fe.Error(), Index: &i, Field: fe.Field})
+	case errors.As(err, &ce):
+		i := ce.Index
+		writeJSON(w, http.StatusConflict, apiError{Error: ce.Error(), Index: &i, Field: ce.Field})
+	case errors.Is(err, ledger.ErrTooLarge):
+		writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Error: err.Error()})
+	case errors.Is(err, projections.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
+	case errors.Is(err, errBadQuery):
+		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+	case errors.Is(err, context.DeadlineExceeded):
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error()})
+	default:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{Error: err.Error()})
+	}
+}
+
+var errBadQuery = errors.New("bad query")
+
+func badQuery(param, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", errBadQuery, param, fmt.Sprintf(format, args...))
+}
+
+func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Error: fmt.Sprintf("request body over %d bytes", MaxBody)})
+			return
+		}
+		s.writeError(w, r, fmt.Errorf("read body: %w", err))
+		return
+	}
+	var ins []*events.Input
+	if ct := r.Header.Get("Content-Type"); ct == "application/x-ndjson" || ct == "application/jsonl" {
+		ins, err = events.DecodeLines(body)
+	} else {
+		ins, err = events.DecodeRequest(body)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.node.Ledger.Append(r.Context(), ins)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"events": res})
+}
+
+// waitMinSeq honours ?min_seq=N: the read waits (up to 10 s) until the views
+// hold seq N, so a client reads its own writes.
+func (s *Server) waitMinSeq(r *http.Request) error {
+	v := r.URL.Query().Get("min_seq")
+	if v == "" {
+		return nil
+	}
+	seq, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return badQuery("min_seq", "%q is not a sequence number", v)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	return s.node.Views.WaitApplied(ctx, seq)
+}
+
+func dateParam(r *http.Request, name string) (string, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return "", nil
+	}
+	if _, err := time.Parse(time.DateOnly, v); err != nil {
+		return "", badQuery(name, "%q is not a date (YYYY-MM-DD)", v)
+	}
+	return v, nil
+}
+
+func (s *Server) getUnit(w http.ResponseWriter, r *http.Request) {
+	if err := s.waitMinSeq(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	asOf, err := dateParam(r, "as_of")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var knownAt time.Time
+	if v := r.URL.Query().Get("known_at"); v != "" {
+		if knownAt, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			s.writeError(w, r, badQuery("known_at", "%q is not an RFC 3339 time", v))
+			return
+		}
+	}
+	st, err := s.node.Views.Status(r.Context(), r.PathValue("code"), asOf, knownAt)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
+	if err := s.waitMinSeq(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var f projections.HistoryFilter
+	var err error
+	if f.From, err = dateParam(r, "from"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if f.To, err = dateParam(r, "to"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if t := r.URL.Query().Get("type"); t != "" {
+		if !events.Type(t).Known() {
+			s.writeError(w, r, badQuery("type", "unknown event type %q", t))
+			return
+		}
+		f.Type = events.Type(t)
+	}
+	f.Lineage = r.URL.Query().Get("lineage") == "true"
+	h, err := s.node.Views.History(r.Context(), r.PathValue("code"), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}
+
+// postReplay rebuilds every view from seq 1 and streams progress as JSON
+// Lines; the last line says done or the error.
+func (s *Server) postReplay(w http.ResponseWriter, r *http.Request) {
+	target, err := s.node.StreamLastSeq(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	fl, _ := w.(http.Flusher)
+	enc := json.NewEncoder(w)
+	err = s.node.Views.Rebuild(r.Context(), target, func(p projections.Progress) {
+		_ = enc.Encode(p)
+		if fl != nil {
+			fl.Flush()
+		}
+	})
+	if err != nil {
+		_ = enc.Encode(map[string]string{"error": err.Error()})
+	}
+}
+
+// Health is the body of /healthz.
+type Health struct {
+	Status     string          `json:"status"` // "ok" or "unhealthy"
+	StreamSeq  uint64          `json:"stream_last_seq"`
+	Projectors []ProjectorInfo `json:"projectors"`
+	Rebuilding bool            `json:"rebuilding,omitempty"`
+}
+
+// ProjectorInfo is one projector's health.
+type ProjectorInfo struct {
+	Name    string `json:"name"`
+	Applied uint64 `json:"applied_seq"`
+	Lag     uint64 `json:"lag"`
+	Halted  string `json:"halted,omitempty"`
+}
+
+func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	h := Health{Status: "ok"}
+	last, err := s.node.StreamLastSeq(ctx)
+	if err != nil {
+		h.Status = "unhealthy"
+	}
+	h.StreamSeq = last
+	for _, p := range []interface {
+		Name() string
+		Applied() uint64
+		Halted() error
+	}{s.node.Ledger.Index(), s.node.Views.Projector()} {
+		pi := ProjectorInfo{Name: p.Name(), Applied: p.Applied()}
+		if last > pi.Applied {
+			pi.Lag = last - pi.Applied
+		}
+		if err := p.Halted(); err != nil {
+			pi.Halted = err.Error()
+			h.Status = "unhealthy"
+		}
+		h.Projectors = append(h.Projectors, pi)
+	}
+	h.Rebuilding, _ = s.node.Views.Rebuilding()
+	code := http.StatusOK
+	if h.Status != "ok" {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, h)
+}

@@ -1,0 +1,214 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/ntmledger/ntmledger/events"
+	"github.com/ntmledger/ntmledger/internal/projector"
+	"github.com/ntmledger/ntmledger/internal/rules"
+)
+
+// ViewStatus and ViewHistory name the views in change notifications.
+const (
+	ViewStatus  = "status"
+	ViewHistory = "history"
+)
+
+// applier maintains the status and history views.
+type applier struct {
+	fold folder
+}
+
+func newApplier(rs *rules.Set) *applier { return &applier{fold: folder{rules: rs}} }
+
+// batchState is what one Apply call has loaded and changed.
+type batchState struct {
+	db     *pebble.DB
+	states map[string]*State
+	fresh  map[string][]*events.Event // events of this batch, per unit
+	order  []string                   // units in first-touched order, for deterministic writes
+}
+
+func (bs *batchState) get(unit string) (*State, error) {
+	if s, ok := bs.states[unit]; ok {
+		return s, nil
+	}
+	s, err := loadState(bs.db, unit)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		s = &State{Unit: unit, Kind: events.UnitKind(unit)}
+	}
+	bs.states[unit] = s
+	bs.order = append(bs.order, unit)
+	return s, nil
+}
+
+func (a *applier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs []*events.Event) ([]projector.Change, error) {
+	bs := &batchState{db: db, states: map[string]*State{}, fresh: map[string][]*events.Event{}}
+	changes := make([]projector.Change, 0, len(evs))
+	for _, ev := range evs {
+		s, err := bs.get(ev.Unit)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.fold.apply(s, ev); err != nil {
+			return nil, fmt.Errorf("event %s (seq %d, unit %s): %w", ev.ID, ev.Seq, ev.Unit, err)
+		}
+		raw := ev.Raw
+		if raw == nil {
+			if raw, err = events.Encode(ev); err != nil {
+				return nil, err
+			}
+		}
+		if err := b.Set(historyKey(ev.Unit, ev.Version), historyValue(ev.Seq, raw), nil); err != nil {
+			return nil, err
+		}
+		bs.fresh[ev.Unit] = append(bs.fresh[ev.Unit], ev)
+		switch ev.Type {
+		case events.UnitRegistered:
+			s.Province = ev.Unit
+			if s.Kind != "province" && s.Parent != "" {
+				p, err := bs.get(s.Parent)
+				if err != nil {
+					return nil, err
+				}
+				s.Province = p.Province
+			}
+		case events.UnitReorganized:
+			d := s.Reorganized
+			for _, from := range d.From {
+				old, err := bs.get(from)
+				if err != nil {
+					return nil, err
+				}
+				if old.Dissolved == nil {
+					old.Dissolved = &Dissolution{Effective: d.Effective, Resolution: d.Resolution}
+				}
+				if !slices.Contains(old.Dissolved.Into, ev.Unit) {
+					old.Dissolved.Into = append(old.Dissolved.Into, ev.Unit)
+				}
+				changes = append(changes, projector.Change{View: ViewStatus, Unit: from, Province: old.Province, Seq: ev.Seq, Type: string(ev.Type)})
+			}
+		case events.EntryRetracted:
+			if err := a.refold(bs, s); err != nil {
+				return nil, fmt.Errorf("event %s (seq %d): refold %s: %w", ev.ID, ev.Seq, ev.Unit, err)
+			}
+		}
+		changes = append(changes,
+			projector.Change{View: ViewHistory, Unit: ev.Unit, Province: s.Province, Seq: ev.Seq, Type: string(ev.Type)},
+			projector.Change{View: ViewStatus, Unit: ev.Unit, Province: s.Province, Seq: ev.Seq, Type: string(ev.Type)})
+	}
+	for _, unit := range bs.order {
+		v, err := json.Marshal(bs.states[unit])
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Set(stateKey(unit), v, nil); err != nil {
+			return nil, err
+		}
+	}
+	return changes, nil
+}
+
+// refold rebuilds a unit's state from its whole history, leaving out
+// retracted events. What other units' events did to it (dissolution) and
+// where it sits (province) are kept.
+func (a *applier) refold(bs *batchState, s *State) error {
+	hist, err := readHistory(bs.db, s.Unit)
+	if err != nil {
+		return err
+	}
+	hist = append(hist, bs.fresh[s.Unit]...)
+	fresh := foldEvents(&a.fold, s.Unit, hist, nil)
+	fresh.Dissolved, fresh.Province = s.Dissolved, s.Province
+	*s = *fresh
+	return nil
+}
+
+// foldEvents folds a unit's history (in version order), leaving out
+// retracted events, and those keep rejects.
+func foldEvents(f *folder, unit string, hist []*events.Event, skip func(*events.Event) bool) *State {
+	retracted := map[string]bool{}
+	for _, ev := range hist {
+		if skip != nil && skip(ev) {
+			continue
+		}
+		if ev.Type == events.EntryRetracted {
+			if d, err := events.ParseData(ev.Type, ev.Data); err == nil {
+				retracted[d.(*events.Retraction).Target] = true
+			}
+		}
+	}
+	s := &State{Unit: unit, Kind: events.UnitKind(unit)}
+	for _, ev := range hist {
+		if skip != nil && skip(ev) {
+			continue
+		}
+		if retracted[ev.ID] {
+			// The retracted event still counts in version and seq; its content does not.
+			s.Version, s.Seq = ev.Version, ev.Seq
+			continue
+		}
+		_ = f.apply(s, ev) // stored events decoded once already
+	}
+	if len(retracted) > 0 {
+		s.Retracted = map[string]string{}
+		for _, ev := range hist {
+			if ev.Type == events.EntryRetracted && (skip == nil || !skip(ev)) {
+				if d, err := events.ParseData(ev.Type, ev.Data); err == nil {
+					s.Retracted[d.(*events.Retraction).Target] = ev.ID
+				}
+			}
+		}
+	}
+	return s
+}
+
+func loadState(db pebble.Reader, unit string) (*State, error) {
+	v, closer, err := db.Get(stateKey(unit))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state of %s: %w", unit, err)
+	}
+	defer closer.Close()
+	var s State
+	if err := json.Unmarshal(v, &s); err != nil {
+		return nil, fmt.Errorf("decode state of %s: %w", unit, err)
+	}
+	return &s, nil
+}
+
+// readHistory returns a unit's stored events in version order.
+func readHistory(db pebble.Reader, unit string) ([]*events.Event, error) {
+	p := historyUnitPrefix(unit)
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []*events.Event
+	for it.First(); it.Valid(); it.Next() {
+		seq, body, err := parseHistoryValue(it.Value())
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", unit, err)
+		}
+		ev, err := events.Decode(body)
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", unit, err)
+		}
+		ev.Seq = seq
+		ev.Raw = append([]byte(nil), body...)
+		out = append(out, ev)
+	}
+	return out, it.Error()
+}
