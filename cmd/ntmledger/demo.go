@@ -54,4 +54,3 @@ func loadDemo(ctx context.Context, n *node.Node) (int, error) {
 	}
 	return stored, nil
 }
-
