@@ -3,6 +3,8 @@ package events
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/oklog/ulid/v2"
 )
 
 // Type names an event type of the contract (§2). Names are a promise to
@@ -113,3 +115,6 @@ func businessDate(s string) string {
 	}
 	return s
 }
+
+// NewID returns a new ULID, the form of every event id.
+func NewID() string { return ulid.Make().String() }

@@ -95,6 +95,9 @@ type Ledger struct {
 	// holds it. Writers in other processes are fenced by the server's
 	// expected-subject-sequence check.
 	mu sync.Mutex
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open ensures the stream exists, opens the write-side index and waits until
@@ -146,11 +149,15 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 	return l, nil
 }
 
-// Close stops the index and closes its database.
+// Close stops the index and closes its database. It is safe to call more
+// than once.
 func (l *Ledger) Close() error {
-	l.cancel()
-	<-l.done
-	return l.db.Close()
+	l.closeOnce.Do(func() {
+		l.cancel()
+		<-l.done
+		l.closeErr = l.db.Close()
+	})
+	return l.closeErr
 }
 
 // Index is the write-side index projector (for health and metrics).
