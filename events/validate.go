@@ -35,11 +35,17 @@ var specs = map[Type]spec{
 	EntryRetracted:       {data: func() any { return new(Retraction) }, check: checkRetraction},
 }
 
+// Unit codes are GSO codes. A unit created by a reorganization whose GSO
+// code reuses the code of an older unit (the 2025 reform gave new communes
+// and provinces the codes of one of the units merged into them) carries the
+// year of that reorganization as a suffix: "00004@2025" is the post-reform
+// Phường Ba Đình, "00004" the pre-reform Phường Trúc Bạch. The suffix keeps
+// codes unique forever and is safe in NATS subjects and URL paths.
 var (
-	reProvince = regexp.MustCompile(`^[0-9]{2}$`)
-	reDistrict = regexp.MustCompile(`^[0-9]{3}$`)
-	reCommune  = regexp.MustCompile(`^[0-9]{5}$`)
-	reVillage  = regexp.MustCompile(`^[0-9]{5}-[0-9]{1,4}$`)
+	reProvince = regexp.MustCompile(`^[0-9]{2}(@[0-9]{4})?$`)
+	reDistrict = regexp.MustCompile(`^[0-9]{3}(@[0-9]{4})?$`)
+	reCommune  = regexp.MustCompile(`^[0-9]{5}(@[0-9]{4})?$`)
+	reVillage  = regexp.MustCompile(`^[0-9]{5}(@[0-9]{4})?-[0-9]{1,4}$`)
 )
 
 // Country is the code of the country as a whole. It exists without being
@@ -106,7 +112,7 @@ func Validate(in *Input) (any, error) {
 		return nil, fieldErr("unit", "missing")
 	}
 	if UnitKind(in.Unit) == "" {
-		return nil, fieldErr("unit", "%q is not a unit code (province 2 digits, district 3, commune 5, village <commune>-<n>, or VN)", in.Unit)
+		return nil, fieldErr("unit", "%q is not a unit code (province 2 digits, district 3, commune 5, village <commune>-<n>, or VN; a unit created by a reorganization adds @<year>, e.g. 00004@2025)", in.Unit)
 	}
 	if in.OccurredAt == "" {
 		return nil, fieldErr("occurred_at", "missing")
