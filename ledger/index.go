@@ -18,10 +18,26 @@ import (
 //
 //	i/<event id>  → idEntry   (idempotency forever, retraction targets)
 //	u/<unit>      → unitState (registration, version, chain head, recognitions)
+//	q/<unit>      → quarantinedSubjects (messages the projector refused)
+//
+// A message published onto a unit's subject by someone bypassing the ledger
+// (forged, altered, without a hash) is quarantined by the projector runtime
+// and never reaches applyToUnit: the unit's version and chain head stay at
+// its last good event, and the ledger keeps appending from there — the next
+// event links to the last good hash. The server still counts the refused
+// message in the subject's sequence, so loadUnit raises LastSeq (what
+// Nats-Expected-Last-Subject-Sequence is checked against) past it.
 var (
-	idPrefix   = []byte("i/")
-	unitPrefix = []byte("u/")
+	idPrefix         = []byte("i/")
+	unitPrefix       = []byte("u/")
+	quarantinePrefix = []byte("q/")
 )
+
+// quarantinedSubjects holds, per subject, the last stream sequence of a
+// quarantined message on it.
+type quarantinedSubjects struct {
+	Subjects map[string]uint64 `json:"subjects"`
+}
 
 type idEntry struct {
 	Seq       uint64      `json:"seq"`
@@ -56,7 +72,7 @@ type unitState struct {
 	Province   string        `json:"province"`
 	Registered bool          `json:"registered"`
 	Version    uint64        `json:"version"`  // number of events on the unit
-	LastSeq    uint64        `json:"last_seq"` // stream sequence of the last one
+	LastSeq    uint64        `json:"last_seq"` // stream sequence of the last message on the unit's subject
 	LastHash   string        `json:"last_hash"`
 	Recs       []recognition `json:"recs,omitempty"`
 }
@@ -200,7 +216,82 @@ func applyToUnit(rb Rulebook, u *unitState, ev *events.Event, getUnit func(strin
 	return nil
 }
 
+// ApplyQuarantined records the subjects of messages the projector refused
+// (projector.QuarantineApplier).
+func (a indexApplier) ApplyQuarantined(_ context.Context, db *pebble.DB, b *pebble.Batch, qs []projector.Quarantine) error {
+	byUnit := map[string]*quarantinedSubjects{}
+	var order []string
+	for _, q := range qs {
+		r, ok := byUnit[q.Unit]
+		if !ok {
+			var err error
+			if r, err = loadQuarantined(db, q.Unit); err != nil {
+				return err
+			}
+			if r == nil {
+				r = &quarantinedSubjects{Subjects: map[string]uint64{}}
+			}
+			byUnit[q.Unit] = r
+			order = append(order, q.Unit)
+		}
+		r.Subjects[q.Subject] = max(r.Subjects[q.Subject], q.Seq)
+	}
+	for _, unit := range order {
+		v, _ := json.Marshal(byUnit[unit])
+		if err := b.Set(append(quarantinePrefix[:len(quarantinePrefix):len(quarantinePrefix)], unit...), v, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func loadQuarantined(db pebble.Reader, code string) (*quarantinedSubjects, error) {
+	v, closer, err := db.Get(append(quarantinePrefix[:len(quarantinePrefix):len(quarantinePrefix)], code...))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("index: read quarantine of %s: %w", code, err)
+	}
+	defer closer.Close()
+	var r quarantinedSubjects
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("index: decode quarantine of %s: %w", code, err)
+	}
+	return &r, nil
+}
+
+// loadUnit reads a unit's write-side state. When messages on its subject
+// were quarantined, LastSeq is raised past them: the server's expected
+// last-subject-sequence check counts every stored message. For a unit not
+// yet registered the subject it will be written on is not known here; the
+// last quarantined sequence on any of its subjects is taken.
 func loadUnit(db *pebble.DB, code string) (*unitState, error) {
+	u, err := loadUnitState(db, code)
+	if err != nil {
+		return nil, err
+	}
+	q, err := loadQuarantined(db, code)
+	if err != nil || q == nil {
+		return u, err
+	}
+	if u == nil {
+		u = &unitState{Code: code, Kind: events.UnitKind(code)}
+		if u.Kind == "country" {
+			u.Registered, u.Province = true, events.Country
+		}
+	}
+	if u.Registered {
+		u.LastSeq = max(u.LastSeq, q.Subjects[Subject(u.Province, code)])
+	} else {
+		for _, seq := range q.Subjects {
+			u.LastSeq = max(u.LastSeq, seq)
+		}
+	}
+	return u, nil
+}
+
+func loadUnitState(db *pebble.DB, code string) (*unitState, error) {
 	v, closer, err := db.Get(append(unitPrefix[:len(unitPrefix):len(unitPrefix)], code...))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil

@@ -9,9 +9,22 @@
 //     leaves the database either before or after a whole batch: nothing is
 //     applied twice and nothing is skipped. On start the projector resumes at
 //     checkpoint+1.
-//   - An event the projection cannot apply halts the projector with an error
-//     naming the event. It is never skipped: a view with a hole is worse than
-//     a view that is visibly behind.
+//   - Before an event reaches the projection it must continue its unit's
+//     hash chain (events.Link: its hash recomputes from its content, its
+//     version is the next one, its prev_hash is the hash of the unit's last
+//     good event) and name the unit of the subject it was published on. A
+//     message that fails — a body published straight onto a unit's subject
+//     by someone bypassing the ledger, forged, altered or without a hash — is
+//     quarantined instead of applied: recorded under m/q/<seq> with the
+//     reason, in the same batch as the checkpoint, and counted. The unit's
+//     chain head stays at its last good event, so the unit's views stop there
+//     while every other unit keeps flowing, and a later event that continues
+//     the chain from the last good one is applied. Quarantine is a pure
+//     function of the stream too: a rebuild quarantines the same messages.
+//   - An event that passed those checks but that the projection still cannot
+//     apply halts the projector with an error naming the event. It is never
+//     skipped: a view with a hole is worse than a view that is visibly
+//     behind.
 //   - Views must be pure functions of the event sequence, so a rebuild from
 //     seq 1 yields byte-identical databases.
 //
@@ -38,12 +51,17 @@ import (
 )
 
 // CheckpointKey is where a projector keeps its last applied stream sequence.
-// Projections must not write keys with the prefix "m/".
+// Projections must not write keys with the prefix "m/": the projector keeps
+// its checkpoint, its format, the units' chain heads and the quarantine
+// there (keys.go).
 var CheckpointKey = []byte("m/checkpoint")
 
 // ErrHalted is matched by the error of a projector that met an event it
 // could not apply.
 var ErrHalted = errors.New("projector halted")
+
+// ViewQuarantine names quarantine records in change notifications.
+const ViewQuarantine = "quarantine"
 
 // Change says that a view of a unit changed at a stream sequence.
 type Change struct {
@@ -56,9 +74,19 @@ type Change struct {
 
 // Applier is a projection: it applies a run of events, in stream order, to a
 // Pebble batch. It may read committed state from db. It returns the changes
-// it made, for live notifications.
+// it made, for live notifications. Every event it is given has passed the
+// chain checks (see the package doc).
 type Applier interface {
 	Apply(ctx context.Context, db *pebble.DB, b *pebble.Batch, evs []*events.Event) ([]Change, error)
+}
+
+// QuarantineApplier is implemented by projections that must know about the
+// messages the projector refused — the ledger's index does, because the
+// server's expected-last-subject-sequence check counts them. It is called
+// after Apply, in the same batch, with the batch's quarantined messages in
+// stream order.
+type QuarantineApplier interface {
+	ApplyQuarantined(ctx context.Context, db *pebble.DB, b *pebble.Batch, qs []Quarantine) error
 }
 
 // Config configures a projector.
@@ -82,9 +110,11 @@ type Projector struct {
 	cfg Config
 	log *slog.Logger
 
-	applied  atomic.Uint64 // last committed stream sequence
-	total    atomic.Uint64 // events applied since start
-	lastTime atomic.Int64  // unix nanos of the last commit
+	applied     atomic.Uint64 // last committed stream sequence
+	total       atomic.Uint64 // events applied since start
+	quarantined atomic.Uint64 // quarantine records in the database
+	lastTime    atomic.Int64  // unix nanos of the last commit
+	startTime   atomic.Int64  // unix nanos of the last Run start
 
 	mu      sync.Mutex
 	halted  error
@@ -92,6 +122,11 @@ type Projector struct {
 }
 
 // New opens a projector at its stored checkpoint.
+//
+// A database written before the projector kept chain heads (no format
+// marker but a checkpoint) cannot verify the chains it continues; New
+// empties it so the projection is rebuilt from seq 1. Every projection is a
+// pure function of the stream, so this loses nothing.
 func New(cfg Config) (*Projector, error) {
 	if cfg.JS == nil || cfg.DB == nil || cfg.Applier == nil || cfg.Stream == "" {
 		return nil, errors.New("projector: JS, Stream, DB and Applier are required")
@@ -103,16 +138,52 @@ func New(cfg Config) (*Projector, error) {
 		cfg.Logger = slog.Default()
 	}
 	p := &Projector{cfg: cfg, log: cfg.Logger.With("projector", cfg.Name), waiters: map[chan struct{}]uint64{}}
+	if err := p.checkFormat(); err != nil {
+		return nil, fmt.Errorf("projector %s: %w", cfg.Name, err)
+	}
 	cp, err := ReadCheckpoint(cfg.DB)
 	if err != nil {
 		return nil, fmt.Errorf("projector %s: %w", cfg.Name, err)
 	}
 	p.applied.Store(cp)
+	n, err := countQuarantined(cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("projector %s: %w", cfg.Name, err)
+	}
+	p.quarantined.Store(n)
 	return p, nil
 }
 
+func (p *Projector) checkFormat() error {
+	v, closer, err := p.cfg.DB.Get(formatKey)
+	switch {
+	case err == nil:
+		ok := string(v) == formatVersion
+		closer.Close()
+		if ok {
+			return nil
+		}
+	case !errors.Is(err, pebble.ErrNotFound):
+		return fmt.Errorf("read format: %w", err)
+	}
+	cp, err := ReadCheckpoint(p.cfg.DB)
+	if err != nil {
+		return err
+	}
+	if cp > 0 {
+		p.log.Warn("projection predates hash-chain verification; rebuilding it from seq 1", "checkpoint", cp)
+		if err := p.cfg.DB.DeleteRange([]byte{0}, []byte{0xff}, pebble.Sync); err != nil {
+			return fmt.Errorf("empty stale projection: %w", err)
+		}
+	}
+	if err := p.cfg.DB.Set(formatKey, []byte(formatVersion), pebble.Sync); err != nil {
+		return fmt.Errorf("write format: %w", err)
+	}
+	return nil
+}
+
 // ReadCheckpoint returns the last applied stream sequence stored in db.
-func ReadCheckpoint(db *pebble.DB) (uint64, error) {
+func ReadCheckpoint(db pebble.Reader) (uint64, error) {
 	v, closer, err := db.Get(CheckpointKey)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return 0, nil
@@ -136,9 +207,23 @@ func (p *Projector) Applied() uint64 { return p.applied.Load() }
 // Total is the number of events applied since the projector started.
 func (p *Projector) Total() uint64 { return p.total.Load() }
 
+// Quarantined is the number of messages the projection has quarantined.
+func (p *Projector) Quarantined() uint64 { return p.quarantined.Load() }
+
 // LastCommit is when the projector last committed a batch (zero if never).
 func (p *Projector) LastCommit() time.Time {
 	n := p.lastTime.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// LastProgress is when the projector last made progress: its last commit,
+// or when it started running if it has committed nothing since. Health
+// checks compare it with the lag to tell "behind but moving" from "stuck".
+func (p *Projector) LastProgress() time.Time {
+	n := max(p.lastTime.Load(), p.startTime.Load())
 	if n == 0 {
 		return time.Time{}
 	}
@@ -206,9 +291,14 @@ func (p *Projector) halt(err error) error {
 	return err
 }
 
+// item is one message read from the stream: a decoded event, a message that
+// could not be decoded (q), or a read error that halts the projector (err).
 type item struct {
-	ev  *events.Event
-	err error
+	seq     uint64
+	subject string
+	ev      *events.Event
+	q       *Quarantine
+	err     error
 }
 
 // Run consumes the stream from the checkpoint until ctx is done or an event
@@ -217,6 +307,7 @@ func (p *Projector) Run(ctx context.Context) error {
 	if err := p.Halted(); err != nil {
 		return err
 	}
+	p.startTime.Store(time.Now().UnixNano())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cons, err := p.cfg.JS.OrderedConsumer(ctx, p.cfg.Stream, jetstream.OrderedConsumerConfig{
@@ -229,19 +320,19 @@ func (p *Projector) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("projector %s: consumer: %w", p.cfg.Name, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(4096))
 	if err != nil {
 		return fmt.Errorf("projector %s: messages: %w", p.cfg.Name, err)
 	}
 	feed := make(chan item, 2*p.cfg.BatchSize)
 	go func() {
 		<-ctx.Done()
-		it.Stop()
+		msgs.Stop()
 	}()
 	go func() {
 		defer close(feed)
 		for {
-			msg, err := it.Next()
+			msg, err := msgs.Next()
 			if err != nil {
 				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
 					return
@@ -249,20 +340,7 @@ func (p *Projector) Run(ctx context.Context) error {
 				p.log.Warn("reading stream", "err", err)
 				continue
 			}
-			it := item{}
-			md, err := msg.Metadata()
-			if err != nil {
-				it.err = fmt.Errorf("message metadata: %w", err)
-			} else {
-				ev, err := events.Decode(msg.Data())
-				if err != nil {
-					it.err = fmt.Errorf("seq %d on %s: %w", md.Sequence.Stream, msg.Subject(), err)
-				} else {
-					ev.Seq = md.Sequence.Stream
-					ev.Raw = msg.Data()
-					it.ev = ev
-				}
-			}
+			it := readItem(msg)
 			select {
 			case feed <- it:
 			case <-ctx.Done():
@@ -273,7 +351,7 @@ func (p *Projector) Run(ctx context.Context) error {
 			}
 		}
 	}()
-	batch := make([]*events.Event, 0, p.cfg.BatchSize)
+	batch := make([]item, 0, p.cfg.BatchSize)
 	for {
 		var first item
 		var ok bool
@@ -290,7 +368,7 @@ func (p *Projector) Run(ctx context.Context) error {
 		if first.err != nil {
 			feedErr = first.err
 		} else {
-			batch = append(batch, first.ev)
+			batch = append(batch, first)
 		drain:
 			for len(batch) < p.cfg.BatchSize {
 				select {
@@ -302,7 +380,7 @@ func (p *Projector) Run(ctx context.Context) error {
 						feedErr = it.err
 						break drain
 					}
-					batch = append(batch, it.ev)
+					batch = append(batch, it)
 				default:
 					break drain
 				}
@@ -319,26 +397,122 @@ func (p *Projector) Run(ctx context.Context) error {
 	}
 }
 
-// commit applies evs in one Pebble batch together with the checkpoint.
-func (p *Projector) commit(ctx context.Context, evs []*events.Event) error {
+// readItem decodes one message. A body that does not decode is quarantined,
+// not a reason to halt: anyone allowed to publish on the stream's subjects
+// could otherwise stop every projection.
+func readItem(msg jetstream.Msg) item {
+	md, err := msg.Metadata()
+	if err != nil {
+		return item{err: fmt.Errorf("message metadata on %s: %w", msg.Subject(), err)}
+	}
+	it := item{seq: md.Sequence.Stream, subject: msg.Subject()}
+	ev, err := events.Decode(msg.Data())
+	if err != nil {
+		province, unit := SubjectUnit(it.subject)
+		it.q = &Quarantine{
+			Seq: it.seq, Subject: it.subject, Unit: unit, Province: province,
+			Reason: events.ChainUndecodable, Detail: err.Error(),
+		}
+		return it
+	}
+	ev.Seq = it.seq
+	ev.Raw = msg.Data()
+	it.ev = ev
+	return it
+}
+
+// commit checks items against their units' chains and applies the good
+// events in one Pebble batch together with the quarantine records, the
+// chain heads and the checkpoint.
+func (p *Projector) commit(ctx context.Context, items []item) error {
 	// Messages at or below the checkpoint were already applied (a redelivery
 	// after a reconnect); drop them before applying.
 	at := p.applied.Load()
 	i := 0
-	for i < len(evs) && evs[i].Seq <= at {
+	for i < len(items) && items[i].seq <= at {
 		i++
 	}
-	evs = evs[i:]
-	if len(evs) == 0 {
+	items = items[i:]
+	if len(items) == 0 {
 		return nil
 	}
 	b := p.cfg.DB.NewBatch()
 	defer b.Close()
-	changes, err := p.cfg.Applier.Apply(ctx, p.cfg.DB, b, evs)
-	if err != nil {
-		return err
+	heads := map[string]*Head{}
+	var order []string
+	head := func(unit string) (*Head, error) {
+		if h, ok := heads[unit]; ok {
+			return h, nil
+		}
+		h, err := ReadHead(p.cfg.DB, unit)
+		if err != nil {
+			return nil, err
+		}
+		heads[unit] = &h
+		order = append(order, unit)
+		return &h, nil
 	}
-	last := evs[len(evs)-1].Seq
+	good := make([]*events.Event, 0, len(items))
+	var qs []Quarantine
+	for _, it := range items {
+		if it.q != nil {
+			qs = append(qs, *it.q)
+			continue
+		}
+		ev := it.ev
+		province, unit := SubjectUnit(it.subject)
+		h, err := head(unit)
+		if err != nil {
+			return err
+		}
+		var cerr *events.ChainError
+		if ev.Unit != unit {
+			cerr = &events.ChainError{Reason: events.ChainWrongSubject, Detail: fmt.Sprintf("event %s names unit %s but was published on %s", ev.ID, ev.Unit, it.subject)}
+		} else if err := events.Link(ev, h.Version, h.Hash); err != nil {
+			if !errors.As(err, &cerr) {
+				return err
+			}
+		} else if _, err := events.ParseData(ev.Type, ev.Data); err != nil {
+			cerr = &events.ChainError{Reason: events.ChainUndecodable, Detail: fmt.Sprintf("event %s: %v", ev.ID, err)}
+		}
+		if cerr == nil {
+			h.Version, h.Hash, h.Seq = ev.Version, ev.Hash, ev.Seq
+			good = append(good, ev)
+			continue
+		}
+		qs = append(qs, Quarantine{
+			Seq: ev.Seq, Subject: it.subject, Unit: unit, Province: province,
+			ID: ev.ID, Type: string(ev.Type), Version: ev.Version, Hash: ev.Hash, PrevHash: ev.PrevHash,
+			OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt,
+			Reason: cerr.Reason, Detail: cerr.Detail, AfterVersion: h.Version, AfterSeq: h.Seq,
+		})
+	}
+	var changes []Change
+	if len(good) > 0 {
+		var err error
+		if changes, err = p.cfg.Applier.Apply(ctx, p.cfg.DB, b, good); err != nil {
+			return err
+		}
+	}
+	for _, unit := range order {
+		if err := b.Set(headKey(unit), heads[unit].encode(), nil); err != nil {
+			return fmt.Errorf("write chain head of %s: %w", unit, err)
+		}
+	}
+	if len(qs) > 0 {
+		for _, q := range qs {
+			if err := b.Set(quarantineKey(q.Seq), q.encode(), nil); err != nil {
+				return fmt.Errorf("write quarantine of seq %d: %w", q.Seq, err)
+			}
+			changes = append(changes, Change{View: ViewQuarantine, Unit: q.Unit, Province: q.Province, Seq: q.Seq, Type: q.Reason})
+		}
+		if qa, ok := p.cfg.Applier.(QuarantineApplier); ok {
+			if err := qa.ApplyQuarantined(ctx, p.cfg.DB, b, qs); err != nil {
+				return err
+			}
+		}
+	}
+	last := items[len(items)-1].seq
 	var cp [8]byte
 	binary.BigEndian.PutUint64(cp[:], last)
 	if err := b.Set(CheckpointKey, cp[:], nil); err != nil {
@@ -351,7 +525,12 @@ func (p *Projector) commit(ctx context.Context, evs []*events.Event) error {
 		return fmt.Errorf("commit batch ending at seq %d: %w", last, err)
 	}
 	p.applied.Store(last)
-	p.total.Add(uint64(len(evs)))
+	p.total.Add(uint64(len(good)))
+	for _, q := range qs {
+		p.log.Warn("quarantined a message that does not continue its unit's hash chain; the unit's views stay at its last good event",
+			"seq", q.Seq, "subject", q.Subject, "unit", q.Unit, "reason", q.Reason, "detail", q.Detail)
+	}
+	p.quarantined.Add(uint64(len(qs)))
 	p.lastTime.Store(time.Now().UnixNano())
 	p.wake()
 	if p.cfg.OnChanges != nil && len(changes) > 0 {
