@@ -112,6 +112,10 @@ func writeString(buf *bytes.Buffer, s string) {
 
 // body writes the stored body of e in canonical field order. With withHash
 // false it writes the pre-image of the hash.
+//
+// REQUIRES: e.Data is in canonical form (Validate leaves it so; a stored
+// body's data is canonical as stored). Data is written as is, so the hash of
+// a stored event recomputes from exactly the bytes that were stored.
 func body(e *Event, withHash bool) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(512 + len(e.Data))
@@ -140,12 +144,8 @@ func body(e *Event, withHash bool) ([]byte, error) {
 		writeDocument(&buf, e.Document)
 	}
 	if len(e.Data) > 0 {
-		data, err := Canonical(e.Data)
-		if err != nil {
-			return nil, fmt.Errorf("data: %w", err)
-		}
 		field("data", false)
-		buf.Write(data)
+		buf.Write(e.Data)
 	}
 	field("version", false)
 	buf.WriteString(strconv.FormatUint(e.Version, 10))

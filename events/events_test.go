@@ -95,6 +95,11 @@ func TestCanonicalEncodingAndHash(t *testing.T) {
 	}
 	b := *a
 	b.Data = json.RawMessage(`{"criterion":"1","stage":"self","status":"met","tier":"ntm","value":1.50}`)
+	canon, err := events.Canonical(a.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Data = canon
 	ba, err := events.Seal(a)
 	if err != nil {
 		t.Fatal(err)

@@ -94,7 +94,9 @@ func DecodeInput(b []byte) (*Input, error) {
 
 // Validate checks an input against the contract's structural rules that need
 // no ledger state, and returns its decoded data (one of the types in data.go).
-// The error is a *FieldError naming the field.
+// The error is a *FieldError naming the field. On success in.Data is left in
+// canonical form (sorted keys, no insignificant space), the form it is
+// hashed and stored in.
 func Validate(in *Input) (any, error) {
 	if in.ID != "" {
 		if _, err := ulid.ParseStrict(in.ID); err != nil {
@@ -140,6 +142,11 @@ func Validate(in *Input) (any, error) {
 	if fe := sp.check(v, in.Unit); fe != nil {
 		return nil, fe
 	}
+	canon, err := Canonical(in.Data)
+	if err != nil {
+		return nil, fieldErr("data", "malformed JSON: %v", err)
+	}
+	in.Data = canon
 	return v, nil
 }
 

@@ -123,7 +123,7 @@ func (a indexApplier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, e
 		if err != nil {
 			return nil, err
 		}
-		if err := applyToUnit(a.rules, u, ev, getUnit, getID); err != nil {
+		if err := applyToUnit(a.rules, u, ev, nil, getUnit, getID); err != nil {
 			return nil, fmt.Errorf("index: event %s (seq %d): %w", ev.ID, ev.Seq, err)
 		}
 		ch, err := events.ContentHashOf(ev)
@@ -150,13 +150,17 @@ func (a indexApplier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, e
 // applyToUnit folds one event into a unit's write-side state. The same
 // function checks requests (on a copy) and maintains the index, so what was
 // accepted is exactly what the index then holds.
-func applyToUnit(rb Rulebook, u *unitState, ev *events.Event, getUnit func(string) (*unitState, error), getID func(string) (*idEntry, error)) error {
+//
+// data is ev's decoded data when the caller has it already, or nil.
+func applyToUnit(rb Rulebook, u *unitState, ev *events.Event, data any, getUnit func(string) (*unitState, error), getID func(string) (*idEntry, error)) error {
 	u.Version++
 	u.LastSeq = ev.Seq
 	u.LastHash = ev.Hash
-	data, err := events.ParseData(ev.Type, ev.Data)
-	if err != nil {
-		return err
+	if data == nil {
+		var err error
+		if data, err = events.ParseData(ev.Type, ev.Data); err != nil {
+			return err
+		}
 	}
 	date := ev.BusinessDate()
 	switch d := data.(type) {

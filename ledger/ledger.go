@@ -95,6 +95,9 @@ type Ledger struct {
 	// holds it. Writers in other processes are fenced by the server's
 	// expected-subject-sequence check.
 	mu sync.Mutex
+	// recent holds, under mu, what this ledger appended that the index may
+	// not hold yet (see overlay).
+	recent overlay
 
 	closeOnce sync.Once
 	closeErr  error
@@ -235,10 +238,10 @@ func (l *Ledger) Append(ctx context.Context, ins []*events.Input) ([]Result, err
 		if err := l.index.Halted(); err != nil {
 			return nil, fmt.Errorf("ledger: cannot check requests: %w", err)
 		}
-		if err := l.catchUp(ctx); err != nil {
+		if err := l.syncState(ctx); err != nil {
 			return nil, err
 		}
-		res, pend, err := l.plan(ins, datas, ids, contents)
+		res, pend, units, err := l.plan(ins, datas, ids, contents)
 		if err != nil {
 			return nil, err
 		}
@@ -259,9 +262,7 @@ func (l *Ledger) Append(ctx context.Context, ins []*events.Input) ([]Result, err
 			}
 			return nil, err
 		}
-		if err := l.index.WaitApplied(ctx, last); err != nil {
-			return nil, fmt.Errorf("ledger: stored up to seq %d but the index did not follow: %w", last, err)
-		}
+		l.recent.record(res, pend, units, contents, ins, last)
 		return res, nil
 	}
 }
@@ -282,9 +283,10 @@ func raced(err error) bool {
 	return false
 }
 
-// plan checks the request against the index and seals the events that are
-// not yet stored. It reads the index only.
-func (l *Ledger) plan(ins []*events.Input, datas []any, ids, contents []string) ([]Result, []pending, error) {
+// plan checks the request against the index (and what this ledger appended
+// that the index does not hold yet) and seals the events that are not yet
+// stored. It returns the units' states after the request.
+func (l *Ledger) plan(ins []*events.Input, datas []any, ids, contents []string) ([]Result, []pending, map[string]*unitState, error) {
 	units := map[string]*unitState{}
 	firstSeen := map[string]bool{}
 	local := map[string]*idEntry{}
@@ -293,7 +295,10 @@ func (l *Ledger) plan(ins []*events.Input, datas []any, ids, contents []string) 
 		if u, ok := units[code]; ok {
 			return u, nil
 		}
-		u, err := loadUnit(l.db, code)
+		u, err := l.recent.unit(code)
+		if u == nil && err == nil {
+			u, err = loadUnit(l.db, code)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -310,33 +315,33 @@ func (l *Ledger) plan(ins []*events.Input, datas []any, ids, contents []string) 
 		if e, ok := local[id]; ok {
 			return e, nil
 		}
-		return loadID(l.db, id)
+		return l.loadID(id)
 	}
 	recordedAt := l.cfg.Now().UTC().Format(time.RFC3339Nano)
 	res := make([]Result, len(ins))
 	var pend []pending
 	for i, in := range ins {
-		stored, err := loadID(l.db, ids[i])
+		stored, err := l.loadID(ids[i])
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if stored != nil {
 			if stored.Content != contents[i] {
-				return nil, nil, &ConflictError{Index: i, Field: "id", Reason: fmt.Sprintf("%s was already used for other content (seq %d, unit %s)", ids[i], stored.Seq, stored.Unit)}
+				return nil, nil, nil, &ConflictError{Index: i, Field: "id", Reason: fmt.Sprintf("%s was already used for other content (seq %d, unit %s)", ids[i], stored.Seq, stored.Unit)}
 			}
 			res[i] = Result{ID: ids[i], Seq: stored.Seq, Unit: stored.Unit, Version: stored.Version, Duplicate: true}
 			continue
 		}
 		u, err := getUnit(in.Unit)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if err := l.check(u, in, datas[i], getUnit, getID); err != nil {
 			err.Index = i
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if in.ExpectedVersion != nil && *in.ExpectedVersion != u.Version {
-			return nil, nil, &ConflictError{Index: i, Field: "expected_version", Reason: fmt.Sprintf("unit %s is at version %d, not %d", in.Unit, u.Version, *in.ExpectedVersion)}
+			return nil, nil, nil, &ConflictError{Index: i, Field: "expected_version", Reason: fmt.Sprintf("unit %s is at version %d, not %d", in.Unit, u.Version, *in.ExpectedVersion)}
 		}
 		ev := &events.Event{
 			ID: ids[i], Type: in.Type, Unit: in.Unit, OccurredAt: in.OccurredAt, RecordedAt: recordedAt,
@@ -345,11 +350,11 @@ func (l *Ledger) plan(ins []*events.Input, datas []any, ids, contents []string) 
 		}
 		body, err := events.Seal(ev)
 		if err != nil {
-			return nil, nil, &events.FieldError{Index: i, Field: "data", Reason: err.Error()}
+			return nil, nil, nil, &events.FieldError{Index: i, Field: "data", Reason: err.Error()}
 		}
 		expect, check := u.LastSeq, !firstSeen[in.Unit]
 		firstSeen[in.Unit] = true
-		if err := applyToUnit(l.cfg.Rules, u, ev, getUnit, getID); err != nil {
+		if err := applyToUnit(l.cfg.Rules, u, ev, datas[i], getUnit, getID); err != nil {
 			loadErr = err
 			break
 		}
@@ -358,9 +363,9 @@ func (l *Ledger) plan(ins []*events.Input, datas []any, ids, contents []string) 
 		pend = append(pend, pending{index: i, subject: Subject(u.Province, u.Code), body: body, id: ids[i], expect: expect, check: check})
 	}
 	if loadErr != nil {
-		return nil, nil, loadErr
+		return nil, nil, nil, loadErr
 	}
-	return res, pend, nil
+	return res, pend, units, nil
 }
 
 // check applies the contract's structural rules that need the unit's state.
