@@ -3,14 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ntmledger/ntmledger/internal/demo"
 	"github.com/ntmledger/ntmledger/internal/node"
-	"github.com/ntmledger/ntmledger/ledger"
 )
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "demo", "demo [flags]\n\nStarts a node like serve, loads the demo data set (idempotently: running it\nagain stores nothing twice) and serves the API and dashboard.")
+	fs := newFlags(env, "demo", "demo [flags]\n\nStarts a node like serve, loads the demo data set — the real administrative\nunits, the 2025 reform and the facts of the seed articles (docs/demo.md) —\nidempotently (running it again stores nothing twice) and serves the API and\ndashboard.")
 	var nf nodeFlags
 	nf.register(fs)
 	httpAddr := fs.String("http", "127.0.0.1:8080", "HTTP listen address")
@@ -26,31 +26,21 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer n.Close()
-	stored, err := loadDemo(ctx, n)
+	start := time.Now()
+	st, err := loadDemo(ctx, env, n)
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}
-	log.Info("demo data loaded", "new_events", stored)
+	log.Info("demo data loaded", "events", st.Events, "new_events", st.Stored, "took", time.Since(start).Round(time.Millisecond))
 	return serveHTTP(ctx, env, n, *httpAddr, log, func(url string) {
-		fmt.Fprintf(env.Stdout, "\nntmledger demo is ready: %s\n  try: curl %s/v1/units/13507\n       go run ./cmd/ntmledger status 13306\nCtrl-C stops it; data stays in %s.\n\n", url, url, n.Config.DataDir)
+		fmt.Fprintf(env.Stdout, "\nntmledger demo is ready: %s\n  try: curl %s/v1/units/35          (Hà Nam: completed on 2020-12-31)\n       curl %s/v1/units/13507       (Xã Đinh Xá, at risk under Decision 18/2022)\n       curl %s/v1/units/13330@2025  (Phường Duy Tân, formed on 2025-07-01)\n       go run ./cmd/ntmledger status 13306\nCtrl-C stops it; data stays in %s.\n\n", url, url, url, url, n.Config.DataDir)
 	})
 }
 
-// loadDemo appends the demo set in atomic batches and returns how many
-// events were new.
-func loadDemo(ctx context.Context, n *node.Node) (int, error) {
-	ins := demo.Sample()
-	stored := 0
-	for i := 0; i < len(ins); i += ledger.MaxBatch {
-		res, err := n.Ledger.Append(ctx, ins[i:min(i+ledger.MaxBatch, len(ins))])
-		if err != nil {
-			return stored, err
-		}
-		for _, r := range res {
-			if !r.Duplicate {
-				stored++
-			}
-		}
-	}
-	return stored, nil
+// loadDemo appends the demo set in atomic batches, showing progress.
+func loadDemo(ctx context.Context, env *Env, n *node.Node) (demo.Stats, error) {
+	rep := newReporter(env.Stderr, "loading demo data")
+	st, err := demo.Load(ctx, n.Ledger, func(done, total int) { rep.update(uint64(done), uint64(total)) })
+	rep.finish()
+	return st, err
 }
