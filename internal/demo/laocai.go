@@ -110,9 +110,9 @@ func (f *facts) laoCai() error {
 		when   string
 		misses []int
 	}{
-		{"2024H1", []int{3, 3, 3, 2}},                          // 11
-		{"2024H2", []int{4, 4, 3, 3, 3, 3}},                    // 20
-		{"2025", []int{9, 9, 9, 9, 9, 9, 9, 8, 8, 8, 8, 8}},    // 103
+		{"2024H1", []int{3, 3, 3, 2}},                       // 11
+		{"2024H2", []int{4, 4, 3, 3, 3, 3}},                 // 20
+		{"2025", []int{9, 9, 9, 9, 9, 9, 9, 8, 8, 8, 8, 8}}, // 103
 	} {
 		for i, code := range groups[g.when] {
 			f.b.Assess(a, code, plan.Date, "ntm", "district", communeCriteria, notMet(code, communeCriteria, g.misses[i]))

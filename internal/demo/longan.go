@@ -84,8 +84,8 @@ func (f *facts) longAn() error {
 	}{
 		{"2018-12-21", 4}, {"2019-12-20", 5}, {"2020-12-23", 5}, // 14 before the plan
 		{"2021-12-22", 12}, {"2022-12-21", 8}, {"2023-12-20", 13}, // targets met
-		{"2024-12-20", 6},  // with Tân Trụ's four: 10 of 13
-		{"2025-06-18", 3},  // 3 of 6 before the reform
+		{"2024-12-20", 6}, // with Tân Trụ's four: 10 of 13
+		{"2025-06-18", 3}, // 3 of 6 before the reform
 	} {
 		picked, err := eligible(adv, used, held, r.date, r.n)
 		if err != nil {
