@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 )
 
 // OpenDB opens (creating if needed) a Pebble database with the options every
@@ -15,6 +16,11 @@ func OpenDB(dir string, log *slog.Logger) (*pebble.DB, error) {
 		log = slog.Default()
 	}
 	opts := &pebble.Options{Logger: pebbleLogger{log.With("component", "pebble", "dir", dir)}}
+	// Bloom filters on every level: the ledger's idempotency check looks up
+	// every new event id, and almost all of those lookups miss.
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
 	db, err := pebble.Open(filepath.Clean(dir), opts)
 	if err != nil {
 		return nil, fmt.Errorf("open pebble %s: %w", dir, err)
