@@ -1,0 +1,402 @@
+// Package importer imports events in bulk from JSON Lines and CSV files:
+// the `ntmledger import` command.
+//
+// Rows are validated one by one and appended in atomic batches of up to
+// ledger.MaxBatch. A row the ledger rejects is written to the report with
+// its file, line and reason, taken out of its batch, and the rest of the
+// batch is appended again; a bad row never stops an import. Every event has
+// an id — its own, or one derived from its content (DeriveID) — and ids are
+// idempotency keys, so an import killed at any point and run again stores
+// exactly what was missing: rows already stored come back as duplicates.
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/ntmledger/ntmledger/events"
+	"github.com/ntmledger/ntmledger/ledger"
+)
+
+// Appender stores a request atomically (ledger.Ledger.Append, or a server
+// over HTTP).
+type Appender interface {
+	Append(ctx context.Context, ins []*events.Input) ([]ledger.Result, error)
+}
+
+// Config configures an import.
+type Config struct {
+	// Appender receives the batches. Required.
+	Appender Appender
+	// BatchSize is the number of events per atomic append. Default and
+	// maximum ledger.MaxBatch.
+	BatchSize int
+	// Actor records CSV rows that have no actor columns. Default
+	// {id: "ntmledger-import", role: "system"}.
+	Actor events.Actor
+	// Report receives one line per bad row: "FILE:LINE: reason". Nil
+	// discards them (they are still counted).
+	Report io.Writer
+	// Progress, if set, is called after every batch and at the end.
+	Progress func(Progress)
+	// Rejection tells which event of a batch an Append error names, and
+	// why. Nil recognizes the ledger's *events.FieldError and
+	// *ledger.ConflictError. An error it does not recognize stops the
+	// import (an I/O error: run it again to resume).
+	Rejection func(error) (index int, reason string, ok bool)
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Progress is the state of an import.
+type Progress struct {
+	File      string // the file being read
+	Rows      int    // rows read (events and bad rows)
+	Stored    int    // events newly stored
+	Duplicate int    // events that were already stored
+	Bad       int    // rows rejected
+	Read      int64  // bytes read of all files
+	Size      int64  // bytes of all files
+	Elapsed   time.Duration
+	Done      bool
+}
+
+// Summary is what an import did.
+type Summary = Progress
+
+// row is one event read from a file, with where it came from.
+type row struct {
+	in   *events.Input
+	file string
+	line int
+}
+
+type importer struct {
+	cfg   Config
+	log   *slog.Logger
+	p     Progress
+	start time.Time
+	batch []row
+	ids   map[string]int // id → index in batch
+}
+
+// Run imports the files in order and returns the summary. It stops early
+// only on an I/O error or when ctx is done; the summary says how far it
+// got.
+func Run(ctx context.Context, cfg Config, files []string) (Summary, error) {
+	if cfg.Appender == nil {
+		return Summary{}, errors.New("importer: Appender is required")
+	}
+	if cfg.BatchSize <= 0 || cfg.BatchSize > ledger.MaxBatch {
+		cfg.BatchSize = ledger.MaxBatch
+	}
+	if cfg.Actor.ID == "" {
+		cfg.Actor = events.Actor{ID: "ntmledger-import", Role: "system"}
+	}
+	if cfg.Rejection == nil {
+		cfg.Rejection = LedgerRejection
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	im := &importer{cfg: cfg, log: cfg.Logger, start: time.Now(), ids: map[string]int{}}
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return im.p, fmt.Errorf("import: %w", err)
+		}
+		im.p.Size += fi.Size()
+	}
+	for _, f := range files {
+		if err := im.file(ctx, f); err != nil {
+			im.p.Elapsed = time.Since(im.start)
+			return im.p, err
+		}
+	}
+	if err := im.flush(ctx); err != nil {
+		im.p.Elapsed = time.Since(im.start)
+		return im.p, err
+	}
+	im.p.Elapsed, im.p.Done = time.Since(im.start), true
+	if cfg.Progress != nil {
+		cfg.Progress(im.p)
+	}
+	return im.p, nil
+}
+
+// LedgerRejection recognizes the ledger's rejections of one event.
+func LedgerRejection(err error) (int, string, bool) {
+	var fe *events.FieldError
+	var ce *ledger.ConflictError
+	switch {
+	case errors.As(err, &fe):
+		if fe.Field == "" {
+			return fe.Index, fe.Reason, true
+		}
+		return fe.Index, fe.Field + ": " + fe.Reason, true
+	case errors.As(err, &ce):
+		return ce.Index, ce.Field + ": " + ce.Reason, true
+	}
+	return 0, "", false
+}
+
+// countingReader counts the bytes read for progress.
+type countingReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+func (im *importer) file(ctx context.Context, name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	im.p.File = name
+	br := bufio.NewReaderSize(countingReader{f, &im.p.Read}, 1<<20)
+	// A byte-order mark (spreadsheets write one) is not part of the data.
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	if isCSV(name, br) {
+		return im.csv(ctx, name, br)
+	}
+	return im.jsonl(ctx, name, br)
+}
+
+// isCSV tells the format by the extension, else by the first byte: JSON
+// Lines start with '{'.
+func isCSV(name string, br *bufio.Reader) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv", ".tsv":
+		return true
+	case ".jsonl", ".ndjson", ".json":
+		return false
+	}
+	b, _ := br.Peek(512)
+	t := bytes.TrimLeft(b, " \t\r\n")
+	return len(t) > 0 && t[0] != '{'
+}
+
+func (im *importer) jsonl(ctx context.Context, name string, br *bufio.Reader) error {
+	line := 0
+	for {
+		l, err := br.ReadBytes('\n')
+		if len(l) > 0 {
+			line++
+			t := bytes.TrimSpace(l)
+			if len(t) > 0 && t[0] != '#' {
+				in, derr := events.DecodeInput(t)
+				if derr != nil {
+					im.bad(name, line, derr.(*events.FieldError))
+				} else if err := im.add(ctx, row{in: in, file: name, line: line}); err != nil {
+					return err
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("import: read %s: %w", name, err)
+		}
+	}
+}
+
+func (im *importer) csv(ctx context.Context, name string, br *bufio.Reader) error {
+	r := csv.NewReader(br)
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	// Spreadsheets in a Vietnamese locale write ';'; tell by the header.
+	if first, _ := br.Peek(4096); bytes.Count(firstLine(first), []byte(";")) > bytes.Count(firstLine(first), []byte(",")) {
+		r.Comma = ';'
+	} else if strings.EqualFold(filepath.Ext(name), ".tsv") {
+		r.Comma = '\t'
+	}
+	head, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("import: %s: reading the header: %w", name, err)
+	}
+	h, err := parseHeader(head)
+	if err != nil {
+		return fmt.Errorf("import: %s: %w", name, err)
+	}
+	if len(h.Unknown) > 0 {
+		im.log.Info("import: ignoring columns", "file", name, "columns", strings.Join(h.Unknown, ", "))
+	}
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				im.badReason(name, pe.StartLine, pe.Err.Error())
+				continue
+			}
+			return fmt.Errorf("import: read %s: %w", name, err)
+		}
+		if blank(rec) {
+			continue
+		}
+		in, rerr := rowInput(h, rec, im.cfg.Actor)
+		if rerr != nil {
+			im.badReason(name, line, rerr.Error())
+			continue
+		}
+		if err := im.add(ctx, row{in: in, file: name, line: line}); err != nil {
+			return err
+		}
+	}
+}
+
+func firstLine(b []byte) []byte {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+func blank(rec []string) bool {
+	for _, c := range rec {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func (im *importer) bad(file string, line int, fe *events.FieldError) {
+	reason := fe.Reason
+	if fe.Field != "" {
+		reason = fe.Field + ": " + reason
+	}
+	im.badReason(file, line, reason)
+}
+
+func (im *importer) badReason(file string, line int, reason string) {
+	im.p.Rows++
+	im.p.Bad++
+	if im.cfg.Report != nil {
+		fmt.Fprintf(im.cfg.Report, "%s:%d: %s\n", file, line, reason)
+	}
+}
+
+// add validates a row and queues it, appending the batch when full.
+func (im *importer) add(ctx context.Context, r row) error {
+	if _, err := events.Validate(r.in); err != nil {
+		im.bad(r.file, r.line, err.(*events.FieldError))
+		return nil
+	}
+	if r.in.ID == "" {
+		id, err := DeriveID(r.in)
+		if err != nil {
+			im.badReason(r.file, r.line, err.Error())
+			return nil
+		}
+		r.in.ID = id
+	}
+	if j, dup := im.ids[r.in.ID]; dup {
+		// The same fact twice in a batch is one fact; the same id with other
+		// content is a mistake.
+		a, _ := events.ContentHash(r.in.Type, r.in.Unit, r.in.OccurredAt, r.in.Actor, r.in.Document, r.in.Data)
+		o := im.batch[j].in
+		b, _ := events.ContentHash(o.Type, o.Unit, o.OccurredAt, o.Actor, o.Document, o.Data)
+		if a != b {
+			im.badReason(r.file, r.line, fmt.Sprintf("id: %s is also the id of line %d, with other content", r.in.ID, im.batch[j].line))
+			return nil
+		}
+		im.p.Rows++
+		im.p.Duplicate++
+		return nil
+	}
+	im.p.Rows++
+	im.ids[r.in.ID] = len(im.batch)
+	im.batch = append(im.batch, r)
+	if len(im.batch) >= im.cfg.BatchSize {
+		return im.flush(ctx)
+	}
+	return nil
+}
+
+// flush appends the batch; a rejected row is reported and taken out, and
+// the rest appended again.
+func (im *importer) flush(ctx context.Context) error {
+	batch := im.batch
+	for len(batch) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ins := make([]*events.Input, len(batch))
+		for i, r := range batch {
+			ins[i] = r.in
+		}
+		res, err := im.cfg.Appender.Append(ctx, ins)
+		if err == nil {
+			for _, r := range res {
+				if r.Duplicate {
+					im.p.Duplicate++
+				} else {
+					im.p.Stored++
+				}
+			}
+			break
+		}
+		i, reason, ok := im.cfg.Rejection(err)
+		if !ok || i < 0 || i >= len(batch) {
+			return fmt.Errorf("import: appending %s lines %d–%d: %w", batch[0].file, batch[0].line, batch[len(batch)-1].line, err)
+		}
+		im.p.Rows-- // counted when read; badReason counts it again
+		im.badReason(batch[i].file, batch[i].line, reason)
+		batch = append(batch[:i:i], batch[i+1:]...)
+	}
+	im.batch = im.batch[:0]
+	clear(im.ids)
+	im.p.Elapsed = time.Since(im.start)
+	if im.cfg.Progress != nil {
+		im.cfg.Progress(im.p)
+	}
+	return nil
+}
+
+// DeriveID gives an event without an id one derived from its content: a
+// ULID whose time is the event's business date and whose entropy is a hash
+// of its content (events.ContentHash), so importing the same row again
+// yields the same id and stores nothing.
+func DeriveID(in *events.Input) (string, error) {
+	ch, err := events.ContentHash(in.Type, in.Unit, in.OccurredAt, in.Actor, in.Document, in.Data)
+	if err != nil {
+		return "", fmt.Errorf("data: %w", err)
+	}
+	t, err := events.ParseDate(in.OccurredAt)
+	if err != nil {
+		return "", fmt.Errorf("occurred_at: %w", err)
+	}
+	sum := sha256.Sum256([]byte("ntmledger-import|" + ch))
+	id, err := ulid.New(ulid.Timestamp(t), bytes.NewReader(sum[:10]))
+	if err != nil {
+		return "", fmt.Errorf("occurred_at: %q: %w", in.OccurredAt, err)
+	}
+	return id.String(), nil
+}
