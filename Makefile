@@ -7,7 +7,7 @@ BIN       := bin/ntmledger
 PKGS      := ./...
 TESTFLAGS ?= -count=1 -timeout 20m
 
-.PHONY: all build demo serve test test-short fuzz bench vet fmt clean
+.PHONY: all build demo serve test test-short fuzz bench gobench vet fmt clean
 
 all: build
 
@@ -33,7 +33,14 @@ fuzz:
 	$(GO) test ./events -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./events -run '^$$' -fuzz '^FuzzCanonical$$' -fuzztime $(FUZZTIME)
 
+# The ledger against the raw engines, in one run (issue: benchmarks). Writes
+# bench/results.json and bench/results.md. BENCH_EVENTS=10000000 for the scale run.
+BENCH_EVENTS ?= 1000000
 bench: build
+	./$(BIN) bench --events $(BENCH_EVENTS) --out bench
+
+# Go micro-benchmarks of the packages (append path vs raw atomic batches, …).
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 vet:

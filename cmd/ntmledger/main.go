@@ -49,6 +49,7 @@ func commands() []command {
 		{"status", "show a unit's status (current, --as-of a date, --known-at a time)", runStatus},
 		{"history", "show a unit's audit trail", runHistory},
 		{"replay", "rebuild every view from the stream and swap it in", runReplay},
+		{"bench", "measure the ledger against the raw engines underneath (writes bench/results.*)", runBench},
 	}
 }
 

@@ -19,6 +19,10 @@ type Config struct {
 	Seed      uint64 // default 1
 	Province  string // default "35"
 	WithNoise bool   // add retractions and late corrections
+	// Offset numbers this scenario's districts and communes after those of
+	// another (so several provinces can share one ledger): district codes
+	// start at 100+Offset/100, commune codes at 10000+Offset. At most 89,900.
+	Offset int
 }
 
 var actor = &events.Actor{ID: "scenario", Role: "province", Name: "Văn phòng điều phối NTM tỉnh"}
@@ -44,7 +48,7 @@ func Events(cfg Config) []*events.Input {
 	add := func(typ events.Type, unit, date string, doc *events.Document, data any) *events.Input {
 		raw, _ := json.Marshal(data)
 		n++
-		in := &events.Input{ID: id(cfg.Seed, n, date), Type: typ, Unit: unit, OccurredAt: date, Actor: actor, Document: doc, Data: raw}
+		in := &events.Input{ID: id(cfg.Seed+uint64(cfg.Offset)<<20, n, date), Type: typ, Unit: unit, OccurredAt: date, Actor: actor, Document: doc, Data: raw}
 		out = append(out, in)
 		return in
 	}
@@ -52,10 +56,10 @@ func Events(cfg Config) []*events.Input {
 	districts := (cfg.Communes + 99) / 100
 	communes := make([]string, 0, cfg.Communes)
 	for d := 0; d < districts; d++ {
-		dc := fmt.Sprintf("%03d", 100+d)
+		dc := fmt.Sprintf("%03d", 100+cfg.Offset/100+d)
 		add(events.UnitRegistered, dc, "2015-01-01", nil, map[string]any{"name": fmt.Sprintf("Huyện Số %d", d+1), "kind": "district", "parent": cfg.Province})
 		for c := 0; c < 100 && len(communes) < cfg.Communes; c++ {
-			cc := fmt.Sprintf("%05d", 10000+d*100+c)
+			cc := fmt.Sprintf("%05d", 10000+cfg.Offset+d*100+c)
 			communes = append(communes, cc)
 			add(events.UnitRegistered, cc, "2015-01-01", nil, map[string]any{"name": fmt.Sprintf("Xã Số %d-%d", d+1, c+1), "kind": "commune", "parent": dc})
 		}

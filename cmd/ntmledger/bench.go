@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ntmledger/ntmledger/internal/bench"
+)
+
+func runBench(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "bench", "bench [flags]\n\nMeasures import, rebuild and queries against the raw engines underneath, in one\nrun, with fsync on every write, and writes results.json and results.md.")
+	events := fs.Int("events", 1_000_000, "size of the generated history")
+	scale := fs.Bool("scale", false, "the 10M-event history (sets --events 10000000)")
+	out := fs.String("out", "bench", "directory for results.json and results.md")
+	dir := fs.String("dir", "", "work directory (default: a temporary one, removed after)")
+	qt := fs.Duration("query-time", 3*time.Second, "duration of each query load level")
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	if *scale {
+		*events = 10_000_000
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cmdline := "ntmledger bench " + strings.Join(args, " ")
+	rep, err := bench.Run(ctx, bench.Config{Events: *events, Dir: *dir, Out: *out, QueryTime: *qt, Log: log, Command: strings.TrimSpace(cmdline)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(env.Stdout, bench.Markdown(rep))
+	fmt.Fprintf(env.Stdout, "\nwritten to %s/results.json and %s/results.md\n", *out, *out)
+	return nil
+}

@@ -1,0 +1,126 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ntmledger/ntmledger/internal/httpapi"
+)
+
+// queries measures read latency over HTTP at each concurrency level.
+func (r *runner) queries(ctx context.Context) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: httpapi.New(r.node, slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+	maxc := slices.Max(r.cfg.Clients)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: maxc * 2, MaxIdleConnsPerHost: maxc * 2}, Timeout: 30 * time.Second}
+	communes := min(r.count/60, 89_000)
+	unit := func(rng *rand.Rand) string { return fmt.Sprintf("%05d", 10000+rng.IntN(max(communes, 1))) }
+	endpoints := []struct {
+		name string
+		path func(*rand.Rand) string
+		p99  float64 // target in ms, 0 for none
+	}{
+		{"GET /v1/units/{code}", func(g *rand.Rand) string { return "/v1/units/" + unit(g) }, 2},
+		{"GET /v1/units/{code}/history", func(g *rand.Rand) string { return "/v1/units/" + unit(g) + "/history" }, 0},
+		{"GET /v1/revocations", func(*rand.Rand) string { return "/v1/revocations?limit=50" }, 0},
+	}
+	for _, ep := range endpoints {
+		// An endpoint this build does not serve is reported, not measured.
+		resp, err := client.Get(base + ep.path(rand.New(rand.NewPCG(1, 2))))
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
+			r.rep.add(Measure{Name: ep.name, Unit: "ms", Note: "not served by this build"})
+			continue
+		}
+		for _, c := range r.cfg.Clients {
+			lat, err := load(ctx, client, base, ep.path, c, r.cfg.QueryTime)
+			if err != nil {
+				return fmt.Errorf("%s with %d clients: %w", ep.name, c, err)
+			}
+			p50, p99 := percentile(lat, 0.50), percentile(lat, 0.99)
+			r.rep.add(Measure{Name: fmt.Sprintf("%s p50, %d clients", ep.name, c), Value: p50, Unit: "ms", Note: fmt.Sprintf("%d requests", len(lat))})
+			m := Measure{Name: fmt.Sprintf("%s p99, %d clients", ep.name, c), Value: p99, Unit: "ms"}
+			if ep.p99 > 0 && c == maxc {
+				maxTarget(&m, ep.p99, "ms")
+			}
+			r.rep.add(m)
+			r.log.Info("queries", "endpoint", ep.name, "clients", c, "requests", len(lat), "p50_ms", p50, "p99_ms", p99)
+		}
+	}
+	return nil
+}
+
+// load runs c clients for d and returns every request's latency in ms.
+func load(ctx context.Context, client *http.Client, base string, path func(*rand.Rand) string, c int, d time.Duration) ([]float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var mu sync.Mutex
+	var all []float64
+	var firstErr error
+	var wg sync.WaitGroup
+	for i := 0; i < c; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			var lat []float64
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path(rng), nil)
+				t := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					if ctx.Err() == nil && firstErr == nil {
+						mu.Lock()
+						firstErr = err
+						mu.Unlock()
+					}
+					break
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode >= 500 {
+					mu.Lock()
+					firstErr = fmt.Errorf("HTTP %d", resp.StatusCode)
+					mu.Unlock()
+					break
+				}
+				lat = append(lat, float64(time.Since(t).Microseconds())/1000)
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	if len(all) == 0 && firstErr != nil {
+		return nil, firstErr
+	}
+	return all, nil
+}
+
+func percentile(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}

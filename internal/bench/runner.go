@@ -1,0 +1,423 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+
+	"github.com/ntmledger/ntmledger/events"
+	"github.com/ntmledger/ntmledger/internal/natsserver"
+	"github.com/ntmledger/ntmledger/internal/node"
+	"github.com/ntmledger/ntmledger/internal/scenario"
+	"github.com/ntmledger/ntmledger/ledger"
+)
+
+type runner struct {
+	cfg Config
+	rep *Report
+	log *slog.Logger
+
+	eventsFile string // JSON Lines of the history
+	bodiesFile string // length-prefixed stored bodies for the raw baseline
+	count      int    // events generated
+	node       *node.Node
+	stored     uint64 // the ledger's last sequence after import
+
+	rawImportRate float64
+	rawReadRate   float64
+	naiveRate     float64
+}
+
+func (r *runner) close() {
+	if r.node != nil {
+		r.node.Close()
+		r.node = nil
+	}
+}
+
+// generate writes the history as JSON Lines, and the stored bodies the raw
+// baseline publishes, so no phase measures generation.
+func (r *runner) generate(_ context.Context) error {
+	r.eventsFile = filepath.Join(r.cfg.Dir, "history.jsonl")
+	r.bodiesFile = filepath.Join(r.cfg.Dir, "bodies.bin")
+	ef, err := os.Create(r.eventsFile)
+	if err != nil {
+		return err
+	}
+	defer ef.Close()
+	bf, err := os.Create(r.bodiesFile)
+	if err != nil {
+		return err
+	}
+	defer bf.Close()
+	ew, bw := bufio.NewWriterSize(ef, 1<<20), bufio.NewWriterSize(bf, 1<<20)
+	enc := json.NewEncoder(ew)
+	enc.SetEscapeHTML(false)
+	const perProvince = 1000
+	years := 5
+	for p := 0; r.count < r.cfg.Events; p++ {
+		if p*perProvince > 89_900 {
+			years++ // beyond 90,000 communes, deepen the history instead
+			p = 0
+		}
+		ins := scenario.Events(scenario.Config{
+			Communes: perProvince, Years: years, Seed: uint64(years), Province: strconv.Itoa(10 + p%89),
+			Offset: p * perProvince, WithNoise: true,
+		})
+		if years > 5 {
+			ins = ins[len(ins)*(years-1)/years:] // only the new last year
+		}
+		for _, in := range ins {
+			if r.count >= r.cfg.Events {
+				break
+			}
+			if err := enc.Encode(in); err != nil {
+				return err
+			}
+			if _, err := events.Validate(in); err != nil {
+				return fmt.Errorf("generated event %d: %w", r.count, err)
+			}
+			ev := &events.Event{ID: in.ID, Type: in.Type, Unit: in.Unit, OccurredAt: in.OccurredAt,
+				RecordedAt: "2026-01-01T00:00:00.000000000Z", Actor: *in.Actor, Document: in.Document, Data: in.Data,
+				Version: 1, PrevHash: strings.Repeat("0", 64)}
+			body, err := events.Seal(ev)
+			if err != nil {
+				return err
+			}
+			var hdr [4]byte
+			binary.BigEndian.PutUint32(hdr[:], uint32(len(body)))
+			bw.Write(hdr[:])
+			bw.WriteString(in.Unit + "\n" + in.ID + "\n")
+			bw.Write(body)
+			r.count++
+		}
+	}
+	if err := ew.Flush(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// rawImport publishes the stored bodies to a bare stream in atomic batches
+// of 1000, fsync on every write, no validation or hashing.
+func (r *runner) rawImport(ctx context.Context) error {
+	srv, err := natsserver.Start(ctx, natsserver.Config{StoreDir: filepath.Join(r.cfg.Dir, "raw"), Listen: "none"})
+	if err != nil {
+		return err
+	}
+	defer srv.Shutdown()
+	nc, err := srv.Connect("bench-raw")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.>"}, Storage: jetstream.FileStorage, AllowAtomicPublish: true}); err != nil {
+		return err
+	}
+	f, err := os.Open(r.bodiesFile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	type msg struct{ unit, id string; body []byte }
+	next := func() (*msg, error) {
+		var hdr [4]byte
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			return nil, err
+		}
+		unit, _ := br.ReadString('\n')
+		id, _ := br.ReadString('\n')
+		body := make([]byte, binary.BigEndian.Uint32(hdr[:]))
+		if _, err := io.ReadFull(br, body); err != nil {
+			return nil, err
+		}
+		return &msg{strings.TrimSpace(unit), strings.TrimSpace(id), body}, nil
+	}
+	start := time.Now()
+	n := 0
+	for done := false; !done; {
+		batch := make([]*nats.Msg, 0, ledger.MaxBatch)
+		for len(batch) < ledger.MaxBatch {
+			m, err := next()
+			if errors.Is(err, io.EOF) {
+				done = true
+				break
+			}
+			if err != nil {
+				return err
+			}
+			nm := nats.NewMsg("raw." + m.unit)
+			nm.Data = m.body
+			nm.Header.Set(jetstream.MsgIDHeader, m.id)
+			batch = append(batch, nm)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		bp, err := jetstreamext.NewBatchPublisher(js)
+		if err != nil {
+			return err
+		}
+		for _, m := range batch[:len(batch)-1] {
+			if err := bp.AddMsg(m); err != nil {
+				return err
+			}
+		}
+		if _, err := bp.CommitMsg(ctx, batch[len(batch)-1]); err != nil {
+			return err
+		}
+		n += len(batch)
+	}
+	r.rawImportRate = float64(n) / time.Since(start).Seconds()
+	r.log.Info("raw atomic-batch import", "events", n, "rate", int(r.rawImportRate))
+	return nil
+}
+
+// importLedger appends the history through the ledger in requests of 1000,
+// on a node that runs its projectors meanwhile, as a server does.
+func (r *runner) importLedger(ctx context.Context) error {
+	n, err := node.Start(ctx, node.Config{DataDir: filepath.Join(r.cfg.Dir, "node"), NATSListen: "none",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	r.node = n
+	f, err := os.Open(r.eventsFile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	rss := startRSS()
+	start := time.Now()
+	count := 0
+	batch := make([]*events.Input, 0, ledger.MaxBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		res, err := n.Ledger.Append(ctx, batch)
+		if err != nil {
+			return err
+		}
+		r.stored = res[len(res)-1].Seq
+		count += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	for sc.Scan() {
+		in, err := events.DecodeInput(sc.Bytes())
+		if err != nil {
+			return err
+		}
+		batch = append(batch, in)
+		if len(batch) == ledger.MaxBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	el := time.Since(start)
+	peak := rss.stop()
+	rate := float64(count) / el.Seconds()
+	m := Measure{Name: "import", Value: rate, Unit: "events/s", Baseline: "raw atomic batches of 1000", BaseVal: r.rawImportRate}
+	m.Ratio = m.Value / m.BaseVal
+	ratioTarget(&m, 0.8)
+	r.rep.add(m)
+	r.rep.add(Measure{Name: "peak RSS during import", Value: float64(peak) / (1 << 20), Unit: "MiB", Note: "whole process: embedded server, ledger, projectors"})
+	r.log.Info("ledger import", "events", count, "rate", int(rate), "peak_rss_mib", peak>>20)
+	// Let the views catch up before the read phases.
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	return n.Views.WaitApplied(wctx, r.stored)
+}
+
+// rawRead reads the whole stream with an ordered consumer, doing nothing.
+func (r *runner) rawRead(ctx context.Context) error {
+	start := time.Now()
+	n, err := consume(ctx, r.node.JS, r.stored, func(jetstream.Msg) error { return nil })
+	if err != nil {
+		return err
+	}
+	r.rawReadRate = float64(n) / time.Since(start).Seconds()
+	r.log.Info("raw ordered-consumer read", "events", n, "rate", int(r.rawReadRate))
+	return nil
+}
+
+// naiveProjector reads, decodes each event with encoding/json and writes
+// two keys per event into a Pebble batch, with a checkpoint per 1000.
+func (r *runner) naiveProjector(ctx context.Context) error {
+	db, err := pebble.Open(filepath.Join(r.cfg.Dir, "naive"), &pebble.Options{Logger: quiet{}})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b := db.NewBatch()
+	in := 0
+	start := time.Now()
+	n, err := consume(ctx, r.node.JS, r.stored, func(m jetstream.Msg) error {
+		var ev events.Event
+		if err := json.Unmarshal(m.Data(), &ev); err != nil {
+			return err
+		}
+		md, _ := m.Metadata()
+		var seq [8]byte
+		binary.BigEndian.PutUint64(seq[:], md.Sequence.Stream)
+		b.Set(append([]byte("h/"+ev.Unit+"/"), seq[:]...), m.Data(), nil)
+		b.Set([]byte("s/"+ev.Unit), []byte(ev.Hash), nil)
+		if in++; in == 1000 {
+			b.Set([]byte("m/checkpoint"), seq[:], nil)
+			if err := b.Commit(pebble.NoSync); err != nil {
+				return err
+			}
+			b.Close()
+			b, in = db.NewBatch(), 0
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return err
+	}
+	b.Close()
+	r.naiveRate = float64(n) / time.Since(start).Seconds()
+	r.log.Info("naive projector", "events", n, "rate", int(r.naiveRate))
+	return nil
+}
+
+// consume reads the stream from seq 1 to last with an ordered consumer.
+func consume(ctx context.Context, js jetstream.JetStream, last uint64, fn func(jetstream.Msg) error) (int, error) {
+	cons, err := js.OrderedConsumer(ctx, ledger.StreamName, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return 0, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return 0, err
+	}
+	defer it.Stop()
+	n := 0
+	for {
+		m, err := it.Next()
+		if err != nil {
+			return n, err
+		}
+		if err := fn(m); err != nil {
+			return n, err
+		}
+		n++
+		md, err := m.Metadata()
+		if err != nil {
+			return n, err
+		}
+		if md.Sequence.Stream >= last {
+			return n, nil
+		}
+	}
+}
+
+// rebuild replays the views from seq 1 into a fresh generation.
+func (r *runner) rebuild(ctx context.Context) error {
+	rss := startRSS()
+	start := time.Now()
+	if err := r.node.Views.Rebuild(ctx, r.stored, nil); err != nil {
+		return err
+	}
+	el := time.Since(start)
+	peak := rss.stop()
+	rate := float64(r.stored) / el.Seconds()
+	m := Measure{Name: "rebuild (replay)", Value: rate, Unit: "events/s", Baseline: "raw ordered-consumer read", BaseVal: r.rawReadRate}
+	m.Ratio = m.Value / m.BaseVal
+	ratioTarget(&m, 0.4)
+	r.rep.add(m)
+	r.rep.add(Measure{Name: "rebuild vs naive projector", Value: rate, Unit: "events/s", Baseline: "naive projector (encoding/json, 2 sets, checkpoint/1000)", BaseVal: r.naiveRate, Ratio: rate / r.naiveRate})
+	r.rep.add(Measure{Name: "peak RSS during rebuild", Value: float64(peak) / (1 << 20), Unit: "MiB"})
+	r.log.Info("rebuild", "events", r.stored, "rate", int(rate), "peak_rss_mib", peak>>20)
+	return nil
+}
+
+type quiet struct{}
+
+func (quiet) Infof(string, ...any)  {}
+func (quiet) Errorf(string, ...any) {}
+func (quiet) Fatalf(f string, a ...any) {
+	panic(fmt.Sprintf(f, a...))
+}
+
+// rssSampler tracks the process's peak resident set during a phase.
+type rssSampler struct {
+	peak atomic.Int64
+	stopc chan struct{}
+	wg    sync.WaitGroup
+}
+
+func startRSS() *rssSampler {
+	s := &rssSampler{stopc: make(chan struct{})}
+	s.peak.Store(rss())
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stopc:
+				return
+			case <-t.C:
+				if v := rss(); v > s.peak.Load() {
+					s.peak.Store(v)
+				}
+			}
+		}
+	}()
+	return s
+}
+
+func (s *rssSampler) stop() int64 {
+	close(s.stopc)
+	s.wg.Wait()
+	return max(s.peak.Load(), rss())
+}
+
+// rss reads VmRSS of this process in bytes (0 where /proc is missing).
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			if len(f) >= 2 {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
