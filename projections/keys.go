@@ -6,10 +6,53 @@ import (
 )
 
 // Key layout of the views database. Every key is built here.
+//
+//	s/<unit>                         folded state (State)
+//	h/<unit>/<version>               audit trail: seq + stored body
+//	l/<unit>                         status summary for lists, progress, exports (UnitSummary)
+//	lp/<parent>/<unit>               children of a unit (empty value)
+//	lv/<province>/<unit>             units of a province (empty value)
+//	r/<date>/<unit>/<revocation id>  revocation timeline row (RevocationEntry)
+//	ru/<unit>                        the r/ keys of a unit (JSON list), to replace them
+//	t/<unit>                         targets set on a unit (JSON list of Target)
+//
+// The projector runtime keeps its own keys under m/ (checkpoint, chain
+// heads, quarantine).
 var (
-	statePrefix   = []byte("s/")
-	historyPrefix = []byte("h/")
+	statePrefix      = []byte("s/")
+	historyPrefix    = []byte("h/")
+	summaryPrefix    = []byte("l/")
+	childPrefix      = []byte("lp/")
+	provincePrefix   = []byte("lv/")
+	revocationPrefix = []byte("r/")
+	revUnitPrefix    = []byte("ru/")
+	targetPrefix     = []byte("t/")
 )
+
+// key joins a prefix and '/'-separated parts.
+func key(prefix []byte, parts ...string) []byte {
+	n := len(prefix)
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	k := append(make([]byte, 0, n), prefix...)
+	for i, p := range parts {
+		if i > 0 {
+			k = append(k, '/')
+		}
+		k = append(k, p...)
+	}
+	return k
+}
+
+func summaryKey(unit string) []byte                 { return key(summaryPrefix, unit) }
+func childKey(parent, unit string) []byte           { return key(childPrefix, parent, unit) }
+func childrenPrefix(parent string) []byte           { return key(childPrefix, parent, "") }
+func provinceKey(province, unit string) []byte      { return key(provincePrefix, province, unit) }
+func provinceUnitsPrefix(province string) []byte    { return key(provincePrefix, province, "") }
+func revocationKey(date, unit, event string) []byte { return key(revocationPrefix, date, unit, event) }
+func revUnitKey(unit string) []byte                 { return key(revUnitPrefix, unit) }
+func targetKey(unit string) []byte                  { return key(targetPrefix, unit) }
 
 func stateKey(unit string) []byte {
 	return append(append(make([]byte, 0, len(statePrefix)+len(unit)), statePrefix...), unit...)

@@ -287,6 +287,10 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 	}
 	pr.Applied, pr.Done = p.Applied(), true
 	v.progress.Store(&pr)
+	if v.cfg.OnChanges != nil {
+		// Every view may differ from what live clients were shown.
+		v.cfg.OnChanges([]projector.Change{{View: projector.ViewResync, Seq: pr.Applied}})
+	}
 	if progress != nil {
 		progress(pr)
 	}

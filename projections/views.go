@@ -115,7 +115,11 @@ func (a *applier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs [
 			return nil, err
 		}
 	}
-	return changes, nil
+	more, err := a.applyReadViews(bs, b)
+	if err != nil {
+		return nil, err
+	}
+	return append(changes, more...), nil
 }
 
 // refold rebuilds a unit's state from its whole history, leaving out

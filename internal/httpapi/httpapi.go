@@ -39,6 +39,7 @@ func New(n *node.Node, log *slog.Logger) *Server {
 	s.mux.HandleFunc("GET /v1/units/{code}/history", s.getHistory)
 	s.mux.HandleFunc("POST /v1/replay", s.postReplay)
 	s.mux.HandleFunc("GET /healthz", s.getHealth)
+	s.routeReads()
 	return s
 }
 
@@ -114,10 +115,13 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		ins, err = events.DecodeRequest(body)
 	}
 	if err != nil {
+		s.node.Metrics.ObserveAppend(0, 0, err)
 		s.writeError(w, r, err)
 		return
 	}
+	start := time.Now()
 	res, err := s.node.Ledger.Append(r.Context(), ins)
+	s.node.Metrics.ObserveAppend(time.Since(start), len(res), err)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -231,22 +235,34 @@ func (s *Server) postReplay(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// StallAfter is how long a lagging projector may go without committing
+// before /healthz calls it stuck.
+const StallAfter = 30 * time.Second
+
 // Health is the body of /healthz.
 type Health struct {
 	Status     string          `json:"status"` // "ok" or "unhealthy"
 	StreamSeq  uint64          `json:"stream_last_seq"`
 	Projectors []ProjectorInfo `json:"projectors"`
 	Rebuilding bool            `json:"rebuilding,omitempty"`
+	Problems   []string        `json:"problems,omitempty"`
 }
 
 // ProjectorInfo is one projector's health.
 type ProjectorInfo struct {
-	Name    string `json:"name"`
-	Applied uint64 `json:"applied_seq"`
-	Lag     uint64 `json:"lag"`
-	Halted  string `json:"halted,omitempty"`
+	Name         string    `json:"name"`
+	Applied      uint64    `json:"applied_seq"`
+	Lag          uint64    `json:"lag"`
+	LastProgress time.Time `json:"last_progress,omitzero"`
+	Quarantined  uint64    `json:"quarantined,omitempty"`
+	Halted       string    `json:"halted,omitempty"`
+	Stalled      bool      `json:"stalled,omitempty"`
 }
 
+// getHealth answers 200 when every projector is caught up or moving, 503
+// when one halted, or lags the stream without having committed anything for
+// StallAfter (stuck, not merely busy), or the stream cannot be read.
+// Quarantined messages do not make a node unhealthy: they are findings.
 func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -254,20 +270,30 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
 	last, err := s.node.StreamLastSeq(ctx)
 	if err != nil {
 		h.Status = "unhealthy"
+		h.Problems = append(h.Problems, "stream: "+err.Error())
 	}
 	h.StreamSeq = last
+	now := time.Now()
 	for _, p := range []interface {
 		Name() string
 		Applied() uint64
 		Halted() error
+		LastProgress() time.Time
+		Quarantined() uint64
+		WaitApplied(context.Context, uint64) error
 	}{s.node.Ledger.Index(), s.node.Views.Projector()} {
-		pi := ProjectorInfo{Name: p.Name(), Applied: p.Applied()}
+		pi := ProjectorInfo{Name: p.Name(), Applied: p.Applied(), LastProgress: p.LastProgress(), Quarantined: p.Quarantined()}
 		if last > pi.Applied {
 			pi.Lag = last - pi.Applied
 		}
 		if err := p.Halted(); err != nil {
 			pi.Halted = err.Error()
 			h.Status = "unhealthy"
+			h.Problems = append(h.Problems, fmt.Sprintf("projector %s halted", pi.Name))
+		} else if pi.Lag > 0 && now.Sub(pi.LastProgress) > StallAfter && !movesWithin(ctx, p.WaitApplied, last, time.Second) {
+			pi.Stalled = true
+			h.Status = "unhealthy"
+			h.Problems = append(h.Problems, fmt.Sprintf("projector %s is %d events behind and has not committed since %s", pi.Name, pi.Lag, pi.LastProgress.UTC().Format(time.RFC3339)))
 		}
 		h.Projectors = append(h.Projectors, pi)
 	}
@@ -277,4 +303,12 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, h)
+}
+
+// movesWithin tells an idle projector that just received an event (it
+// catches up at once) from a stuck one.
+func movesWithin(ctx context.Context, wait func(context.Context, uint64) error, seq uint64, d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return wait(ctx, seq) == nil
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ntmledger/ntmledger/internal/live"
+	"github.com/ntmledger/ntmledger/internal/metrics"
 	"github.com/ntmledger/ntmledger/internal/natsserver"
 	"github.com/ntmledger/ntmledger/internal/projector"
 	"github.com/ntmledger/ntmledger/internal/rules"
@@ -47,8 +49,14 @@ type Config struct {
 	LazySync bool
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
-	// OnChanges receives view changes (live feed). Must not block.
+	// OnChanges receives view changes besides the node's live hub. Must not
+	// block.
 	OnChanges func([]projector.Change)
+	// LiveBuffer is each live subscriber's buffer (live.DefaultBuffer when
+	// 0).
+	LiveBuffer int
+	// NoLiveNATS turns off publishing view changes on ntm.live.> subjects.
+	NoLiveNATS bool
 }
 
 // Node is a running node.
@@ -60,6 +68,12 @@ type Node struct {
 	Rules  *rules.Set
 	Ledger *ledger.Ledger
 	Views  *projections.Views
+	// Live fans view changes out to SSE clients (SSE) and NATS.
+	Live    *live.Hub
+	SSE     *live.SSE
+	Metrics *metrics.Metrics
+
+	natsLive *live.NATSPublisher
 }
 
 // Start starts a node.
@@ -77,6 +91,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
 	n := &Node{Config: cfg, Rules: rules.BuiltIn()}
+	n.Live = live.New(live.Config{Buffer: cfg.LiveBuffer, Logger: cfg.Logger})
 	ok := false
 	defer func() {
 		if !ok {
@@ -118,15 +133,52 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !cfg.NoLiveNATS {
+		n.natsLive = live.PublishNATS(n.Live, n.Conn)
+	}
+	onChanges := n.Live.Publish
+	if cfg.OnChanges != nil {
+		onChanges = func(cs []projector.Change) {
+			n.Live.Publish(cs)
+			cfg.OnChanges(cs)
+		}
+	}
 	n.Views, err = projections.Open(ctx, projections.Config{
 		JS: n.JS, Stream: ledger.StreamName, Dir: filepath.Join(cfg.DataDir, "views"),
-		Rules: n.Rules, Logger: cfg.Logger, OnChanges: cfg.OnChanges,
+		Rules: n.Rules, Logger: cfg.Logger, OnChanges: onChanges,
 	})
 	if err != nil {
 		return nil, err
 	}
+	n.SSE = &live.SSE{Hub: n.Live, Applied: n.Views.Applied}
+	n.Metrics = metrics.New(metrics.Sources{
+		StreamLastSeq: n.StreamLastSeq,
+		Projectors:    func() []metrics.Projector { return []metrics.Projector{n.Ledger.Index(), n.Views.Projector()} },
+		Rebuild: func() (bool, uint64, uint64) {
+			running, p := n.Views.Rebuilding()
+			if p == nil {
+				return running, 0, 0
+			}
+			return running, p.Applied, p.Target
+		},
+		SSEClients: n.SSE.Clients,
+		Live: func() (uint64, uint64, uint64, uint64) {
+			st := n.Live.Stats()
+			var sent uint64
+			if n.natsLive != nil {
+				sent = n.natsLive.Sent()
+			}
+			return st.Published, st.Dropped, st.Resyncs, sent
+		},
+	})
 	ok = true
 	return n, nil
+}
+
+// Verify recomputes the hash chains of one unit, or of every unit when unit
+// is "", from the stream (see ledger.Verify).
+func (n *Node) Verify(ctx context.Context, unit string, progress func(at, last uint64)) (*ledger.VerifyReport, error) {
+	return n.Ledger.Verify(ctx, unit, progress)
 }
 
 // StreamLastSeq is the stream's last sequence.
@@ -152,6 +204,9 @@ func (n *Node) Close() error {
 	var errs []error
 	if n.Views != nil {
 		errs = append(errs, n.Views.Close())
+	}
+	if n.natsLive != nil {
+		n.natsLive.Stop()
 	}
 	if n.Ledger != nil {
 		errs = append(errs, n.Ledger.Close())

@@ -1,0 +1,351 @@
+package projections
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/ntmledger/ntmledger/events"
+	"github.com/ntmledger/ntmledger/internal/projector"
+)
+
+// View names of the read views below, in change notifications.
+const (
+	ViewRevocations = "revocations"
+	ViewTargets     = "targets"
+)
+
+// UnitSummary is a unit's current status in one line: what unit lists,
+// progress and the auditors' status export read. It is rendered from the
+// unit's folded state when the unit's events are applied — never per
+// request — so it is a pure function of the event sequence like every view.
+type UnitSummary struct {
+	Unit          string                   `json:"unit"`
+	Name          string                   `json:"name"`
+	Kind          string                   `json:"kind"`
+	Subkind       string                   `json:"subkind,omitempty"`
+	Parent        string                   `json:"parent,omitempty"`
+	Province      string                   `json:"province,omitempty"`
+	Tier          string                   `json:"tier"`
+	Decision      *events.Document         `json:"decision,omitempty"` // of the highest tier held
+	GrantedOn     string                   `json:"granted_on,omitempty"`
+	Criteria      map[string]CriteriaCount `json:"criteria,omitempty"`
+	Eligible      []string                 `json:"eligible"`
+	AtRisk        bool                     `json:"at_risk"`
+	Risk          *Risk                    `json:"risk,omitempty"`
+	Rulebook      string                   `json:"rulebook,omitempty"`
+	RegisteredOn  string                   `json:"registered_on,omitempty"`
+	DissolvedOn   string                   `json:"dissolved_on,omitempty"`
+	DissolvedInto []string                 `json:"dissolved_into,omitempty"`
+	// Recognitions are every grant of the unit with its end, oldest first:
+	// what progress counts per year.
+	Recognitions []Interval `json:"recognitions,omitempty"`
+	Version      uint64     `json:"version"`
+	Seq          uint64     `json:"seq"`
+}
+
+// CriteriaCount is how many criteria of a tier's set are met.
+type CriteriaCount struct {
+	Met   int `json:"met"`
+	Total int `json:"total"`
+}
+
+// Interval is one recognition: the tier, when it was granted and, if it
+// was, revoked (business dates), and the granting decision's number.
+type Interval struct {
+	Tier      string `json:"tier"`
+	GrantedOn string `json:"granted_on"`
+	RevokedOn string `json:"revoked_on,omitempty"`
+	Decision  string `json:"decision,omitempty"`
+}
+
+// existsOn reports whether the unit existed on date: registered by then
+// (when the registration date is known) and not yet dissolved.
+func (u *UnitSummary) existsOn(date string) bool {
+	return (u.RegisteredOn == "" || u.RegisteredOn <= date) && (u.DissolvedOn == "" || date < u.DissolvedOn)
+}
+
+// summarize renders a state into its summary. registeredOn is carried over
+// from the previous summary (the state does not keep it).
+func (a *applier) summarize(s *State, registeredOn string) *UnitSummary {
+	st := render(a.fold.rules, s, "")
+	u := &UnitSummary{
+		Unit: s.Unit, Name: s.Name, Kind: s.Kind, Subkind: s.Subkind, Parent: s.Parent, Province: s.Province,
+		Tier: st.Tier, Eligible: st.Eligible, AtRisk: st.AtRisk, Risk: st.Risk, Rulebook: st.Rulebook,
+		RegisteredOn: registeredOn, Version: s.Version, Seq: s.Seq,
+	}
+	for _, r := range st.Recognitions {
+		if r.Tier == st.Tier {
+			u.Decision, u.GrantedOn = r.Decision, r.Granted
+		}
+	}
+	if len(st.Criteria) > 0 {
+		u.Criteria = make(map[string]CriteriaCount, len(st.Criteria))
+		for t, cs := range st.Criteria {
+			if cs.Total > 0 {
+				u.Criteria[t] = CriteriaCount{Met: cs.Met, Total: cs.Total}
+			}
+		}
+	}
+	if s.Dissolved != nil {
+		u.DissolvedOn, u.DissolvedInto = s.Dissolved.Effective, s.Dissolved.Into
+	}
+	for _, r := range s.Recognitions {
+		iv := Interval{Tier: r.Tier, GrantedOn: r.Granted, RevokedOn: r.Revoked}
+		if r.Decision != nil {
+			iv.Decision = r.Decision.Number
+		}
+		u.Recognitions = append(u.Recognitions, iv)
+	}
+	return u
+}
+
+// applyReadViews maintains the summaries, the revocation timeline and the
+// targets of the units a batch touched. It runs after the states are final
+// for the batch, so each unit is rendered once per batch.
+func (a *applier) applyReadViews(bs *batchState, b *pebble.Batch) ([]projector.Change, error) {
+	var changes []projector.Change
+	for _, unit := range bs.order {
+		s := bs.states[unit]
+		if !s.Registered && s.Kind != "country" {
+			continue
+		}
+		fresh := bs.fresh[unit]
+		var revs, retracts, targets bool
+		registeredOn := ""
+		for _, ev := range fresh {
+			switch ev.Type {
+			case events.RecognitionRevoked:
+				revs = true
+			case events.EntryRetracted:
+				retracts = true
+			case events.TargetSet:
+				targets = true
+			case events.UnitRegistered:
+				registeredOn = ev.BusinessDate()
+			}
+		}
+		var last uint64
+		if len(fresh) > 0 {
+			last = fresh[len(fresh)-1].Seq
+		}
+		if s.Registered {
+			old, err := loadSummary(bs.db, unit)
+			if err != nil {
+				return nil, err
+			}
+			if registeredOn == "" && old != nil {
+				registeredOn = old.RegisteredOn
+			}
+			sum := a.summarize(s, registeredOn)
+			if err := writeSummary(b, old, sum); err != nil {
+				return nil, err
+			}
+		}
+		if revs || retracts {
+			n, err := writeRevocations(bs.db, b, s)
+			if err != nil {
+				return nil, err
+			}
+			if n && last > 0 {
+				changes = append(changes, projector.Change{View: ViewRevocations, Unit: unit, Province: s.Province, Seq: last, Type: string(events.RecognitionRevoked)})
+			}
+		}
+		if targets || retracts {
+			changed, err := a.writeTargets(bs, b, s, retracts)
+			if err != nil {
+				return nil, err
+			}
+			if changed && last > 0 {
+				changes = append(changes, projector.Change{View: ViewTargets, Unit: unit, Province: s.Province, Seq: last, Type: string(events.TargetSet)})
+			}
+		}
+	}
+	return changes, nil
+}
+
+func writeSummary(b *pebble.Batch, old, sum *UnitSummary) error {
+	v, err := json.Marshal(sum)
+	if err != nil {
+		return err
+	}
+	if err := b.Set(summaryKey(sum.Unit), v, nil); err != nil {
+		return err
+	}
+	if old != nil && old.Parent != "" && old.Parent != sum.Parent {
+		if err := b.Delete(childKey(old.Parent, sum.Unit), nil); err != nil {
+			return err
+		}
+	}
+	if old != nil && old.Province != "" && old.Province != sum.Province {
+		if err := b.Delete(provinceKey(old.Province, sum.Unit), nil); err != nil {
+			return err
+		}
+	}
+	if sum.Parent != "" {
+		if err := b.Set(childKey(sum.Parent, sum.Unit), nil, nil); err != nil {
+			return err
+		}
+	}
+	if sum.Province != "" {
+		if err := b.Set(provinceKey(sum.Province, sum.Unit), nil, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func loadSummary(r pebble.Reader, unit string) (*UnitSummary, error) {
+	v, closer, err := r.Get(summaryKey(unit))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read summary of %s: %w", unit, err)
+	}
+	defer closer.Close()
+	var u UnitSummary
+	if err := json.Unmarshal(v, &u); err != nil {
+		return nil, fmt.Errorf("decode summary of %s: %w", unit, err)
+	}
+	return &u, nil
+}
+
+// UnitFilter selects units for a list. Empty fields do not filter.
+type UnitFilter struct {
+	Parent   string // direct children of this unit
+	Province string // units of this province
+	Kind     string
+	Tier     string // the highest tier held; "none" for units holding none
+	AtRisk   *bool
+	// Limit bounds the page (default 100, at most 1000); After is the last
+	// unit code of the previous page.
+	Limit int
+	After string
+}
+
+// Default and largest page sizes of lists.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+func pageLimit(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultLimit
+	case n > MaxLimit:
+		return MaxLimit
+	}
+	return n
+}
+
+func (f *UnitFilter) match(u *UnitSummary) bool {
+	if f.Kind != "" && u.Kind != f.Kind {
+		return false
+	}
+	if f.Province != "" && u.Province != f.Province {
+		return false
+	}
+	if f.Parent != "" && u.Parent != f.Parent {
+		return false
+	}
+	switch {
+	case f.Tier == "none" && u.Tier != "":
+		return false
+	case f.Tier != "" && f.Tier != "none" && u.Tier != f.Tier:
+		return false
+	}
+	return f.AtRisk == nil || *f.AtRisk == u.AtRisk
+}
+
+// UnitList is a page of units in code order. Next, when set, is the After
+// of the next page.
+type UnitList struct {
+	Units   []UnitSummary `json:"units"`
+	Next    string        `json:"next,omitempty"`
+	AsOfSeq uint64        `json:"as_of_seq"`
+}
+
+// Units lists units with their status summaries, in code order, a page at a
+// time.
+func (v *Views) Units(_ context.Context, f UnitFilter) (*UnitList, error) {
+	limit := pageLimit(f.Limit)
+	out := &UnitList{Units: []UnitSummary{}}
+	seq, err := v.snapshot(func(r pebble.Reader) error {
+		return eachSummary(r, f.Parent, f.Province, f.After, func(u *UnitSummary) (bool, error) {
+			if !f.match(u) {
+				return true, nil
+			}
+			if len(out.Units) == limit {
+				out.Next = out.Units[limit-1].Unit
+				return false, nil
+			}
+			out.Units = append(out.Units, *u)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.AsOfSeq = seq
+	return out, nil
+}
+
+// EachUnit calls fn with the summary of every unit of a province (all units
+// when province is ""), in code order, and returns the sequence the views
+// hold.
+func (v *Views) EachUnit(_ context.Context, province string, fn func(*UnitSummary) error) (uint64, error) {
+	return v.snapshot(func(r pebble.Reader) error {
+		return eachSummary(r, "", province, "", func(u *UnitSummary) (bool, error) {
+			return true, fn(u)
+		})
+	})
+}
+
+// eachSummary walks summaries in unit code order after a cursor: the
+// children of parent, the units of province, or all of them. fn returns
+// false to stop.
+func eachSummary(r pebble.Reader, parent, province, after string, fn func(*UnitSummary) (bool, error)) error {
+	var prefix []byte
+	switch {
+	case parent != "":
+		prefix = childrenPrefix(parent)
+	case province != "":
+		prefix = provinceUnitsPrefix(province)
+	default:
+		prefix = summaryPrefix
+	}
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	ok := it.First()
+	if after != "" {
+		ok = it.SeekGE(append(append(bytes.Clone(prefix), after...), 0))
+	}
+	for ; ok; ok = it.Next() {
+		unit := string(it.Key()[len(prefix):])
+		var u *UnitSummary
+		if bytes.Equal(prefix, summaryPrefix) {
+			u = new(UnitSummary)
+			if err := json.Unmarshal(it.Value(), u); err != nil {
+				return fmt.Errorf("decode summary of %s: %w", unit, err)
+			}
+		} else if u, err = loadSummary(r, unit); err != nil {
+			return err
+		} else if u == nil {
+			continue
+		}
+		more, err := fn(u)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return it.Error()
+}
