@@ -60,8 +60,14 @@ var CheckpointKey = []byte("m/checkpoint")
 // could not apply.
 var ErrHalted = errors.New("projector halted")
 
-// ViewQuarantine names quarantine records in change notifications.
-const ViewQuarantine = "quarantine"
+// View names the runtime itself uses in change notifications.
+const (
+	// ViewQuarantine: a message of the unit was quarantined.
+	ViewQuarantine = "quarantine"
+	// ViewResync: every view may have changed (a rebuild was swapped in, or
+	// a live client fell behind); re-read what you show.
+	ViewResync = "resync"
+)
 
 // Change says that a view of a unit changed at a stream sequence.
 type Change struct {
