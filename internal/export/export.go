@@ -123,10 +123,10 @@ func writeXLSX(ctx context.Context, w io.Writer, t *Table) error {
 	for i, c := range t.Columns {
 		header[i] = excelize.Cell{StyleID: bold, Value: c}
 	}
-	if err := sw.SetRow("A1", header, excelize.RowOpts{}); err != nil {
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+	if err := sw.SetRow("A1", header, excelize.RowOpts{}); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
 	n := 1
