@@ -28,6 +28,8 @@ type Finding struct {
 	Message  string   `json:"message"`
 	// Quarantine is the refused message as the projector recorded it.
 	Quarantine *projector.Quarantine `json:"quarantine,omitempty"`
+	// Audit is the rulebook's detail of a rule finding (audit.go).
+	Audit *Audit `json:"audit,omitempty"`
 }
 
 // FindingList is the findings of the views, oldest first.
@@ -40,7 +42,7 @@ type FindingList struct {
 func (v *Views) Findings(_ context.Context, province string) (*FindingList, error) {
 	out := &FindingList{Findings: []Finding{}}
 	seq, err := v.snapshot(func(r pebble.Reader) error {
-		return projector.Quarantined(r, func(q projector.Quarantine) error {
+		err := projector.Quarantined(r, func(q projector.Quarantine) error {
 			if province != "" && q.Province != province {
 				return nil
 			}
@@ -56,6 +58,10 @@ func (v *Views) Findings(_ context.Context, province string) (*FindingList, erro
 			out.Findings = append(out.Findings, f)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return appendRuleFindings(r, v.cfg.Rules, province, out) // audit.go
 	})
 	if err != nil {
 		return nil, err

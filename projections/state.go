@@ -17,20 +17,32 @@ type Item struct {
 	Note   string   `json:"note,omitempty"`
 	Seq    uint64   `json:"seq"`
 	Event  string   `json:"event"`
+
+	// Set when a status is rendered, never stored: the threshold the item
+	// is measured against under the unit's column, and the rulebook it was
+	// assessed under when that one's assessments do not count now.
+	Threshold *ItemThreshold `json:"threshold,omitempty"`
+	Rulebook  string         `json:"assessed_under,omitempty"`
+}
+
+// ItemThreshold is the threshold of an item for the unit's column, or why
+// there is none ("unsourced", "provincial", "no_column").
+type ItemThreshold struct {
+	State string `json:"state"`
+	*rules.Threshold
+	Column string `json:"column,omitempty"`
+	// Meets compares the item's value with a sourced threshold.
+	Meets *bool `json:"meets,omitempty"`
+}
+
+func (a Item) assessment() rules.Assessment {
+	return rules.Assessment{Status: a.Status, Stage: a.Stage, Date: a.Date, Seq: a.Seq, Value: a.Value}
 }
 
 // newer reports whether a should replace b: a later business date wins; for
 // the same date a later stage (self < district < province < inspection); for
 // the same stage the later-recorded event.
-func (a Item) newer(b Item) bool {
-	if a.Date != b.Date {
-		return a.Date > b.Date
-	}
-	if ra, rb := events.StageRank(a.Stage), events.StageRank(b.Stage); ra != rb {
-		return ra > rb
-	}
-	return a.Seq > b.Seq
-}
+func (a Item) newer(b Item) bool { return a.assessment().Newer(b.assessment()) }
 
 // Recognition is one grant of a tier, possibly ended by a revocation.
 type Recognition struct {
@@ -64,6 +76,15 @@ type Survey struct {
 	Respondents *int    `json:"respondents,omitempty"`
 	Date        string  `json:"date"`
 	Seq         uint64  `json:"seq"`
+	Event       string  `json:"event,omitempty"`
+}
+
+// Published is a rulebook adaptation a province (or the country) published.
+type Published struct {
+	events.RulebookAdaptation
+	Event      string `json:"event"`
+	Seq        uint64 `json:"seq"`
+	RecordedAt string `json:"recorded_at"`
 }
 
 // State is the fold of a unit's events.
@@ -79,9 +100,13 @@ type State struct {
 	Group      *int     `json:"group,omitempty"`
 	Flags      []string `json:"flags,omitempty"`
 
-	Version  uint64 `json:"version"`
-	Seq      uint64 `json:"seq"`       // stream seq of the unit's last event
-	LastDate string `json:"last_date"` // latest business date among its events
+	Version      uint64 `json:"version"`
+	Seq          uint64 `json:"seq"`       // stream seq of the unit's last event
+	LastDate     string `json:"last_date"` // latest business date among its events
+	RegisteredOn string `json:"registered_on,omitempty"`
+	// ClassifiedOn is the business date of the classification each
+	// attribute (name, region, group, flags) last took.
+	ClassifiedOn map[string]string `json:"classified_on,omitempty"`
 
 	Recognitions []Recognition              `json:"recognitions,omitempty"`
 	Criteria     map[string]map[string]Item `json:"criteria,omitempty"` // tier → code → item
@@ -91,6 +116,9 @@ type State struct {
 	FormedFrom   []string                   `json:"formed_from,omitempty"`
 	Dissolved    *Dissolution               `json:"dissolved,omitempty"`
 	Reorganized  *events.Reorganization     `json:"reorganized,omitempty"`
+	// Rulebooks are the adaptations published on this unit (a province, or
+	// VN), in stream order.
+	Rulebooks []Published `json:"rulebooks,omitempty"`
 }
 
 // Dissolution records that a unit was merged or split into others.
@@ -125,20 +153,32 @@ func (f *folder) apply(s *State, ev *events.Event) error {
 	}
 	switch d := data.(type) {
 	case *events.Registration:
-		s.Registered = true
+		s.Registered, s.RegisteredOn = true, date
 		s.Name, s.Kind, s.Subkind, s.Parent = d.Name, d.Kind, d.Subkind, d.Parent
 		s.Region, s.Group, s.Flags = d.Region, d.Group, d.Flags
 	case *events.Classification:
-		if d.Name != nil {
+		// Each attribute takes the classification with the latest business
+		// date, whatever the order they were recorded in.
+		newer := func(attr string) bool {
+			if s.ClassifiedOn[attr] > date {
+				return false
+			}
+			if s.ClassifiedOn == nil {
+				s.ClassifiedOn = map[string]string{}
+			}
+			s.ClassifiedOn[attr] = date
+			return true
+		}
+		if d.Name != nil && newer("name") {
 			s.Name = *d.Name
 		}
-		if d.Region != nil {
+		if d.Region != nil && newer("region") {
 			s.Region = *d.Region
 		}
-		if d.Group != nil {
+		if d.Group != nil && newer("group") {
 			s.Group = d.Group
 		}
-		if d.Flags != nil {
+		if d.Flags != nil && newer("flags") {
 			s.Flags = *d.Flags
 		}
 	case *events.Reorganization:
@@ -158,7 +198,7 @@ func (f *folder) apply(s *State, ev *events.Event) error {
 			m[d.Criterion] = it
 		}
 	case *events.Survey:
-		sv := &Survey{Percent: d.Percent, Respondents: d.Respondents, Date: date, Seq: ev.Seq}
+		sv := &Survey{Percent: d.Percent, Respondents: d.Respondents, Date: date, Seq: ev.Seq, Event: ev.ID}
 		if s.Satisfaction == nil || sv.Date > s.Satisfaction.Date || (sv.Date == s.Satisfaction.Date && sv.Seq > s.Satisfaction.Seq) {
 			s.Satisfaction = sv
 		}
@@ -168,14 +208,21 @@ func (f *folder) apply(s *State, ev *events.Event) error {
 		}
 		s.Requested[d.Tier] = date
 	case *events.Grant:
-		book, _ := f.rules.Resolve(d.Rulebook, date)
+		book, err := f.rules.Resolve(d.Rulebook, date)
+		if err != nil {
+			book = f.rules.InForce(date) // the ledger checked the name; keep folding
+		}
 		rank := 0
 		if t, ok := book.Tier(s.Kind, d.Tier); ok {
 			rank = t.Rank
 		}
+		named := book.ID
+		if d.Rulebook != "" {
+			named = d.Rulebook // a province's adaptation resolves to its base here
+		}
 		s.Recognitions = append(s.Recognitions, Recognition{
 			Tier: d.Tier, Rank: rank, Granted: date, Decision: ev.Document,
-			Rulebook: book.ID, Event: ev.ID, Seq: ev.Seq,
+			Rulebook: named, Event: ev.ID, Seq: ev.Seq,
 		})
 		slices.SortStableFunc(s.Recognitions, func(a, b Recognition) int {
 			return cmp.Or(cmp.Compare(a.Granted, b.Granted), cmp.Compare(a.Seq, b.Seq))
@@ -195,6 +242,8 @@ func (f *folder) apply(s *State, ev *events.Event) error {
 				}
 			}
 		}
+	case *events.RulebookAdaptation:
+		s.Rulebooks = append(s.Rulebooks, Published{RulebookAdaptation: *d, Event: ev.ID, Seq: ev.Seq, RecordedAt: ev.RecordedAt})
 	case *events.Retraction:
 		if s.Retracted == nil {
 			s.Retracted = map[string]string{}

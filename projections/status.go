@@ -2,9 +2,6 @@ package projections
 
 import (
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/ntmledger/ntmledger/events"
 	"github.com/ntmledger/ntmledger/internal/rules"
@@ -37,6 +34,27 @@ type Status struct {
 	AsOf          string                 `json:"as_of,omitempty"`
 	KnownAt       string                 `json:"known_at,omitempty"`
 	AsOfSeq       uint64                 `json:"as_of_seq"`
+
+	// EvaluatedOn is the business date the rules were applied for: as_of,
+	// or else the unit's latest business date (views never read the clock).
+	EvaluatedOn string `json:"evaluated_on,omitempty"`
+	// ThresholdColumn is the region or commune group whose thresholds apply,
+	// and ThresholdBasis why ("region", "group", or an override flag such as
+	// "especially_difficult").
+	ThresholdColumn string `json:"threshold_column,omitempty"`
+	ThresholdBasis  string `json:"threshold_basis,omitempty"`
+	// Conditions are the recognition conditions of each tier of the unit's
+	// kind, checked on EvaluatedOn.
+	Conditions map[string][]rules.ConditionResult `json:"conditions,omitempty"`
+	// Risks lists every revocation rule that applies (Risk is the first:
+	// the lowest tier, whose revocation ends the higher ones too).
+	Risks []Risk `json:"risks,omitempty"`
+	// Children counts the unit's child units by kind (districts and
+	// provinces), on EvaluatedOn.
+	Children map[string]ChildShare `json:"children,omitempty"`
+	// Unsourced names what the rules could not evaluate because no source
+	// gives it.
+	Unsourced []string `json:"unsourced,omitempty"`
 }
 
 // HeldRecognition is a tier held, with the decision that granted it.
@@ -52,24 +70,58 @@ type HeldRecognition struct {
 type CriteriaSet struct {
 	Met       int             `json:"met"`
 	Total     int             `json:"total"`
-	Unsourced bool            `json:"unsourced,omitempty"` // the set's criteria are not in the rulebook yet
+	Unsourced bool            `json:"unsourced,omitempty"` // the set's criteria are not in the rulebook
 	Items     map[string]Item `json:"items"`
+	// Standing resolves each criterion of the set (indicator roll-up);
+	// NotMet lists the criteria not maintained (basically_met included).
+	Standing []rules.Standing `json:"standing,omitempty"`
+	NotMet   []string         `json:"not_met"`
+	// Thresholds says, for the unit's column, which of the set's measures
+	// have a sourced threshold and which do not.
+	Thresholds *ThresholdReport `json:"thresholds,omitempty"`
 }
 
-// Risk is the revocation rule that applies to a unit, with its basis.
-type Risk struct {
-	Rule      string   `json:"rule"`
-	Basis     string   `json:"basis"`
-	Tier      string   `json:"tier"`
-	Failing   []string `json:"failing"`
-	Total     int      `json:"total"`
-	MessageVI string   `json:"message_vi"`
-	MessageEN string   `json:"message"`
+// ThresholdReport lists a set's criteria and indicators by whether their
+// threshold is sourced.
+type ThresholdReport struct {
+	Column     string   `json:"column,omitempty"`
+	Sourced    []string `json:"sourced"`
+	Unsourced  []string `json:"unsourced"`
+	Provincial []string `json:"provincial,omitempty"` // left to the province, not adapted
 }
 
-// render turns a folded state into a status. date is the business date the
-// status is for ("" = everything recorded, no cutoff).
+// ChildShare is how a unit's child units of one kind stand.
+type ChildShare struct {
+	rules.ChildCounts
+	Percent        map[string]float64 `json:"percent"` // tier → share held, in percent
+	RevokedPercent float64            `json:"revoked_percent"`
+}
+
+// Risk is a revocation rule that applies to a unit, with its basis, the
+// failing criteria and a message in Vietnamese (message_vi) and English
+// (message).
+type Risk = rules.Risk
+
+// renderContext is what a status needs beyond the unit's own events.
+type renderContext struct {
+	rules *rules.Set // with the province's adaptations, when loaded
+	// children by kind; nil when not loaded (district and province
+	// conditions on their children are then "not_checked").
+	children map[string]rules.ChildCounts
+	// named is the rulebook a fact names (a grant's), instead of the one
+	// in force.
+	named string
+}
+
+// render turns a folded state into a status, with the national rulebooks
+// and no cross-unit context. date is the business date the status is for
+// ("" = everything recorded, no cutoff).
 func render(rs *rules.Set, s *State, date string) *Status {
+	return renderIn(renderContext{rules: rs}, s, date)
+}
+
+// renderIn turns a folded state into a status.
+func renderIn(rc renderContext, s *State, date string) *Status {
 	st := &Status{
 		Unit: s.Unit, Name: s.Name, Kind: s.Kind, Subkind: s.Subkind, Parent: s.Parent,
 		Province: s.Province, Region: s.Region, Group: s.Group, Flags: s.Flags,
@@ -85,13 +137,27 @@ func render(rs *rules.Set, s *State, date string) *Status {
 	if on == "" {
 		on = s.LastDate
 	}
-	book := rs.InForce(on)
+	st.EvaluatedOn = on
+	u := rules.Unit{Kind: s.Kind, Province: s.Province, Region: s.Region, Group: s.Group, Flags: s.Flags}
+	ap, err := rc.rules.For(u, rc.named, on)
+	if err != nil {
+		// The ledger checked the name; judge by the book in force.
+		ap, err = rc.rules.For(u, "", on)
+	}
+	if err != nil {
+		// For without a named rulebook cannot fail.
+		panic(fmt.Sprintf("projections: selecting the rulebook for %s: %v", s.Unit, err))
+	}
+	book := ap.Book
 	st.Rulebook = book.ID
+	st.ThresholdColumn, st.ThresholdBasis = ap.Column, ap.ColumnReason
 	held := s.Held(date)
 	heldTiers := map[string]bool{}
+	var heldList []rules.Held
 	for _, r := range held {
 		st.Recognitions = append(st.Recognitions, HeldRecognition{Tier: r.Tier, Decision: r.Decision, Granted: r.Granted, Rulebook: r.Rulebook, Event: r.Event})
 		heldTiers[r.Tier] = true
+		heldList = append(heldList, rules.Held{Tier: r.Tier, Granted: r.Granted})
 		st.Tier = r.Tier // held is sorted by rank: the last is the highest
 	}
 	for _, r := range s.Recognitions {
@@ -107,133 +173,123 @@ func render(rs *rules.Set, s *State, date string) *Status {
 	for _, t := range book.TierNames(s.Kind) {
 		tiers[t] = true
 	}
+	standings := map[string][]rules.Standing{}
 	for t := range tiers {
-		cs := CriteriaSet{Items: map[string]Item{}}
-		for code, it := range s.Criteria[t] {
-			cs.Items[code] = it
-		}
-		if tier, ok := book.Tier(s.Kind, t); ok && tier.Criteria != nil {
-			cs.Total = len(tier.Criteria)
-			for _, c := range tier.Criteria {
-				if it, ok := cs.Items[c]; ok && it.Status == "met" {
-					cs.Met++
+		cs, ss := criteriaSet(rc.rules, ap, s, t)
+		st.Criteria[t] = cs
+		standings[t] = ss
+	}
+	if rc.children != nil {
+		st.Children = map[string]ChildShare{}
+		for kind, cc := range rc.children {
+			sh := ChildShare{ChildCounts: cc, Percent: map[string]float64{}}
+			if cc.Total > 0 {
+				for tier, n := range cc.Held {
+					sh.Percent[tier] = percent(n, cc.Total)
 				}
+				sh.RevokedPercent = percent(cc.Revoked, cc.Total)
 			}
+			st.Children[kind] = sh
+		}
+	}
+	// Eligible: not yet held, prerequisite held, and no recognition
+	// condition blocks (every criterion met, satisfaction, children…).
+	var satisfaction *float64
+	if s.Satisfaction != nil {
+		satisfaction = &s.Satisfaction.Percent
+	}
+	for i := range book.Tiers[s.Kind] {
+		t := &book.Tiers[s.Kind][i]
+		ok, results := t.Check(rules.Facts{Standings: standings[t.Name], Satisfaction: satisfaction, Children: rc.children})
+		if st.Conditions == nil {
+			st.Conditions = map[string][]rules.ConditionResult{}
+		}
+		st.Conditions[t.Name] = results
+		if ok && !heldTiers[t.Name] && (t.Requires == "" || heldTiers[t.Requires]) {
+			st.Eligible = append(st.Eligible, t.Name)
+		}
+	}
+	st.Risks = book.Risks(s.Kind, on, heldList, func(tier string) []rules.Standing { return standings[tier] }, rc.children)
+	if len(st.Risks) > 0 {
+		st.Risk = &st.Risks[0]
+		st.AtRisk = true
+	}
+	for _, h := range heldList {
+		if t, ok := book.Tier(s.Kind, h.Tier); ok && len(t.Revocation) == 0 {
+			st.Unsourced = append(st.Unsourced, fmt.Sprintf("no revocation rule for a %s holding %s under %s", s.Kind, h.Tier, book.ID))
+		} else if !ok {
+			st.Unsourced = append(st.Unsourced, fmt.Sprintf("%s has no %s tier %s: its revocation rules are unknown", book.ID, s.Kind, h.Tier))
+		}
+	}
+	return st
+}
+
+func percent(n, total int) float64 {
+	// Two decimals, computed exactly enough for display.
+	return float64(n*10000/total) / 100
+}
+
+// criteriaSet renders one tier's criteria under the applied rulebook. Only
+// assessments made under a rulebook whose assessments count under it
+// (rules.Book.Counts) are part of the standing; the others are shown,
+// marked with the rulebook they were made under.
+func criteriaSet(rs *rules.Set, ap *rules.Applied, s *State, tierName string) (CriteriaSet, []rules.Standing) {
+	cs := CriteriaSet{Items: map[string]Item{}, NotMet: []string{}}
+	counted := map[string]rules.Assessment{}
+	tier, known := ap.Tier(s.Kind, tierName)
+	for code, it := range s.Criteria[tierName] {
+		if under := rs.InForce(it.Date).ID; !ap.Counts(under) {
+			it.Rulebook = under
 		} else {
-			cs.Unsourced = true
-			for code, it := range cs.Items {
-				if !isIndicator(code) {
-					cs.Total++
-					if it.Status == "met" {
-						cs.Met++
+			counted[code] = it.assessment()
+			if known {
+				if m := tier.Measure(code); m != nil {
+					th, state := m.For(ap.Column)
+					it.Threshold = &ItemThreshold{State: state, Threshold: th, Column: ap.Column}
+					if th != nil && it.Value != nil {
+						if meets, ok := th.Meets(*it.Value); ok {
+							it.Threshold.Meets = &meets
+						}
 					}
 				}
 			}
 		}
-		st.Criteria[t] = cs
+		cs.Items[code] = it
 	}
-	// Eligible: not yet held, prerequisite held, every criterion of a
-	// sourced set met.
-	for _, t := range book.Tiers[s.Kind] {
-		if heldTiers[t.Name] || t.Criteria == nil {
-			continue
-		}
-		if t.Requires != "" && !heldTiers[t.Requires] {
-			continue
-		}
-		if cs := st.Criteria[t.Name]; cs.Total > 0 && cs.Met == cs.Total {
-			st.Eligible = append(st.Eligible, t.Name)
-		}
+	if !known {
+		// A tier of another kind or period: count what was assessed.
+		tier = &rules.Tier{Name: tierName, Open: true}
 	}
-	st.Risk = revocationRisk(book, s, st, heldTiers)
-	st.AtRisk = st.Risk != nil
-	return st
-}
-
-func isIndicator(code string) bool {
-	for i := 0; i < len(code); i++ {
-		if code[i] == '.' {
-			return true
-		}
+	ss := tier.Standings(counted)
+	met, failing := rules.Tally(ss)
+	cs.Met, cs.NotMet, cs.Standing = met, append(cs.NotMet, failing...), ss
+	if tier.Open {
+		cs.Unsourced = true
+		cs.Total = len(ss)
+		return cs, ss
 	}
-	return false
-}
-
-// keyCriteria are the criteria whose failure, with 30% to under 50% of the
-// set failing, makes a commune's recognition revocable (Decision
-// 18/2022/QĐ-TTg): Income, Environment & food safety, Defence & security for
-// the NTM set; Income, Environment, Living-environment quality, Defence &
-// security for the advanced set (criterion numbers of Decision 318/QĐ-TTg).
-var keyCriteria = map[string][]string{
-	"ntm":      {"10", "17", "19"},
-	"advanced": {"10", "17", "18", "19"},
-}
-
-var keyNames = map[string]map[string][2]string{
-	"ntm": {
-		"10": {"Thu nhập", "Income"}, "17": {"Môi trường và an toàn thực phẩm", "Environment & food safety"},
-		"19": {"Quốc phòng và An ninh", "Defence & security"},
-	},
-	"advanced": {
-		"10": {"Thu nhập", "Income"}, "17": {"Môi trường", "Environment"},
-		"18": {"Chất lượng môi trường sống", "Living-environment quality"}, "19": {"Quốc phòng và An ninh", "Defence & security"},
-	},
-}
-
-// revocationRisk applies Decision 18/2022's criteria-based rules to the
-// commune tiers held: R2 (50% or more of the set not maintained) and R1 (30%
-// to under 50%, including a key criterion). A criterion counts as not
-// maintained when its standing assessment is not "met" (basically_met counts
-// as not met).
-func revocationRisk(book *rules.Book, s *State, st *Status, held map[string]bool) *Risk {
-	if s.Kind != "commune" {
-		return nil
-	}
-	for _, tierName := range []string{"ntm", "advanced"} {
-		if !held[tierName] {
-			continue
-		}
-		tier, ok := book.Tier(s.Kind, tierName)
-		if !ok || tier.Criteria == nil {
-			continue
-		}
-		var failing []string
-		for _, c := range tier.Criteria {
-			if it, ok := s.Criteria[tierName][c]; ok && it.Status != "met" {
-				failing = append(failing, c)
-			}
-		}
-		total := len(tier.Criteria)
-		share := float64(len(failing)) / float64(total)
-		slices.SortFunc(failing, func(a, b string) int { x, _ := strconv.Atoi(a); y, _ := strconv.Atoi(b); return x - y })
-		switch {
-		case share >= 0.5:
-			return &Risk{
-				Rule: "R2: 50% or more of the criteria not maintained", Basis: "18/2022/QĐ-TTg", Tier: tierName,
-				Failing: failing, Total: total,
-				MessageVI: fmt.Sprintf("%d/%d tiêu chí không duy trì đạt chuẩn (≥ 50%%): thuộc diện thu hồi quyết định công nhận theo Quyết định 18/2022/QĐ-TTg", len(failing), total),
-				MessageEN: fmt.Sprintf("%d of %d criteria not maintained (50%% or more): recognition revocable under Decision 18/2022/QĐ-TTg", len(failing), total),
-			}
-		case share >= 0.3:
-			var keys []string
-			var keysVI, keysEN []string
-			for _, c := range failing {
-				if slices.Contains(keyCriteria[tierName], c) {
-					keys = append(keys, c)
-					keysVI = append(keysVI, keyNames[tierName][c][0])
-					keysEN = append(keysEN, keyNames[tierName][c][1])
-				}
-			}
-			if len(keys) == 0 {
-				continue
-			}
-			return &Risk{
-				Rule: "R1: 30% to under 50% of the criteria not maintained, including a key criterion", Basis: "18/2022/QĐ-TTg", Tier: tierName,
-				Failing: failing, Total: total,
-				MessageVI: fmt.Sprintf("%d/%d tiêu chí không duy trì đạt chuẩn, trong đó có %s: thuộc diện thu hồi quyết định công nhận theo Quyết định 18/2022/QĐ-TTg", len(failing), total, strings.Join(keysVI, ", ")),
-				MessageEN: fmt.Sprintf("%d of %d criteria not maintained, including %s: recognition revocable under Decision 18/2022/QĐ-TTg", len(failing), total, strings.Join(keysEN, ", ")),
-			}
+	cs.Total = len(tier.Criteria)
+	rep := &ThresholdReport{Column: ap.Column, Sourced: []string{}, Unsourced: []string{}}
+	add := func(code string, m *rules.Measure) {
+		_, state := m.For(ap.Column)
+		switch state {
+		case rules.ThresholdSourced:
+			rep.Sourced = append(rep.Sourced, code)
+		case rules.ThresholdProvincial:
+			rep.Provincial = append(rep.Provincial, code)
+		default:
+			rep.Unsourced = append(rep.Unsourced, code)
 		}
 	}
-	return nil
+	for i := range tier.Set {
+		c := &tier.Set[i]
+		if len(c.Indicators) == 0 {
+			add(c.Code, &c.Measure)
+		}
+		for j := range c.Indicators {
+			add(c.Indicators[j].Code, &c.Indicators[j].Measure)
+		}
+	}
+	cs.Thresholds = rep
+	return cs, ss
 }

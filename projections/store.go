@@ -16,7 +16,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/oklog/ulid/v2"
 
-	"github.com/ntmledger/ntmledger/events"
 	"github.com/ntmledger/ntmledger/internal/projector"
 	"github.com/ntmledger/ntmledger/internal/rules"
 )
@@ -349,38 +348,9 @@ func (v *Views) Dump(fn func(key, value []byte) error) (uint64, error) {
 func (v *Views) Status(ctx context.Context, unit, asOf string, knownAt time.Time) (*Status, error) {
 	var st *Status
 	seq, err := v.snapshot(func(r pebble.Reader) error {
-		s, err := loadState(r, unit)
-		if err != nil {
-			return err
-		}
-		if s == nil || !s.Registered {
-			return fmt.Errorf("unit %s: %w", unit, ErrNotFound)
-		}
-		if asOf == "" && knownAt.IsZero() {
-			st = render(v.cfg.Rules, s, "")
-			return nil
-		}
-		hist, err := readHistory(r, unit)
-		if err != nil {
-			return err
-		}
-		f := &folder{rules: v.cfg.Rules}
-		past := foldEvents(f, unit, hist, func(ev *events.Event) bool {
-			if asOf != "" && ev.BusinessDate() > asOf {
-				return true
-			}
-			return !knownAt.IsZero() && ev.RecordedTime().After(knownAt)
-		})
-		if !past.Registered {
-			return fmt.Errorf("unit %s on %s: %w", unit, describeCut(asOf, knownAt), ErrNotFound)
-		}
-		past.Province, past.Dissolved = s.Province, s.Dissolved
-		st = render(v.cfg.Rules, past, asOf)
-		st.AsOf = asOf
-		if !knownAt.IsZero() {
-			st.KnownAt = knownAt.UTC().Format(time.RFC3339Nano)
-		}
-		return nil
+		var err error
+		st, err = statusAt(r, v.cfg.Rules, unit, cut{asOf: asOf, knownAt: knownAt}) // evaluate.go
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -201,7 +201,7 @@ type ChildCounts struct {
 type Facts struct {
 	Standings    []Standing
 	Satisfaction *float64               // percent of the standing survey; nil when none
-	Children     map[string]ChildCounts // by child kind
+	Children     map[string]ChildCounts // by child kind; nil when not loaded
 }
 
 // Condition states.
@@ -280,6 +280,8 @@ func (t *Tier) Check(f Facts) (eligible bool, results []ConditionResult) {
 			}
 			what := fmt.Sprintf("%ss holding %s", c.ChildKind, strings.Join(c.ChildTier, " or "))
 			switch {
+			case f.Children == nil:
+				r.State, r.Detail = CondNotChecked, "child units not loaded in this view"
 			case c.Percent == nil:
 				r.State, r.Detail = CondUnsourced, fmt.Sprintf("required share of %s not sourced (%d of %d)", what, held, cc.Total)
 			case !ok || cc.Total == 0:
@@ -346,7 +348,7 @@ func (b *Book) Risks(kind, date string, held []Held, standings func(tier string)
 			if r == nil || (r.EffectiveFrom != "" && date < r.EffectiveFrom) {
 				continue
 			}
-			risk := Risk{Rule: r.ID, Name: r.NameEN, NameVI: r.NameVI, Basis: r.Basis, Tier: h.Tier, Failing: []string{}, DecisionWithinDays: r.DecisionWithinDays, Source: r.Source}
+			risk := Risk{Rule: r.ID, Name: r.ID + ": " + r.NameEN, NameVI: r.ID + ": " + r.NameVI, Basis: r.Basis, Tier: h.Tier, Failing: []string{}, DecisionWithinDays: r.DecisionWithinDays, Source: r.Source}
 			if r.Grace != nil && h.Granted < r.Grace.RecognizedBefore && date < r.Grace.Until {
 				risk.GraceUntil = r.Grace.Until
 			}
