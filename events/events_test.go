@@ -89,8 +89,8 @@ func TestCanonicalEncodingAndHash(t *testing.T) {
 	a := &events.Event{
 		ID: "01J92P0V00KYQCTE960QW9W0F4", Type: events.CriterionAssessed, Unit: "13306",
 		OccurredAt: "2024-10-01", RecordedAt: "2026-01-02T03:04:05.123Z",
-		Actor: events.Actor{ID: "u", Role: "district", Name: "Phòng <NN> & \"PTNT\""},
-		Data:  json.RawMessage(` { "status" : "met", "tier":"ntm" ,"criterion":"1","stage":"self","value":1.50} `),
+		Actor:   events.Actor{ID: "u", Role: "district", Name: "Phòng <NN> & \"PTNT\""},
+		Data:    json.RawMessage(` { "status" : "met", "tier":"ntm" ,"criterion":"1","stage":"self","value":1.50} `),
 		Version: 7, PrevHash: "ab",
 	}
 	b := *a
