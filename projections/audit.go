@@ -32,6 +32,9 @@ const (
 	// FindingRevocationCriteriaMet: a revocation for criteria not
 	// maintained, while on its date no revocation rule applied.
 	FindingRevocationCriteriaMet = "revocation_without_grounds"
+	// FindingThresholdContradicted: a standing assessment says "met" while
+	// its value misses the sourced threshold of the unit's column.
+	FindingThresholdContradicted = "assessment_contradicts_threshold"
 )
 
 // RuleFinding is a finding the rulebook raises, citing the events involved.
@@ -102,10 +105,18 @@ func auditFindings(r pebble.Reader, rs *rules.Set, province, today string) ([]Ru
 		if err != nil {
 			return nil, err
 		}
-		if s == nil || !s.Registered || len(s.Recognitions) == 0 {
+		if s == nil || !s.Registered {
 			continue
 		}
-		fs, err := unitFindings(r, rs, s, today)
+		fs, err := thresholdFindings(r, rs, s)
+		if err != nil {
+			return nil, fmt.Errorf("findings of %s: %w", u, err)
+		}
+		out = append(out, fs...)
+		if len(s.Recognitions) == 0 {
+			continue
+		}
+		fs, err = unitFindings(r, rs, s, today)
 		if err != nil {
 			return nil, fmt.Errorf("findings of %s: %w", u, err)
 		}
@@ -152,6 +163,9 @@ func unitFindings(r pebble.Reader, rs *rules.Set, s *State, today string) ([]Rul
 	}
 	var out []RuleFinding
 	for _, g := range s.Recognitions {
+		if g.Granted > today {
+			continue
+		}
 		f, err := ua.grant(g)
 		if err != nil {
 			return nil, err
@@ -159,7 +173,7 @@ func unitFindings(r pebble.Reader, rs *rules.Set, s *State, today string) ([]Rul
 		if f != nil {
 			out = append(out, *f)
 		}
-		if g.RevokedBy != nil && g.RevokedBy.Tier == g.Tier && g.RevokedBy.Reason == "not_maintained" {
+		if g.RevokedBy != nil && g.RevokedBy.Tier == g.Tier && g.RevokedBy.Reason == "not_maintained" && g.Revoked <= today {
 			f, err := ua.revocation(g)
 			if err != nil {
 				return nil, err
@@ -182,11 +196,8 @@ func cite(st *Status, past *State, tier string, conds []rules.ConditionResult) [
 	var ids []string
 	cs := st.Criteria[tier]
 	for _, c := range conds {
-		switch c.ID {
-		case "satisfaction":
-			if past.Satisfaction != nil && past.Satisfaction.Event != "" {
-				ids = append(ids, past.Satisfaction.Event)
-			}
+		if c.ID == "satisfaction" && c.Blocks() && past.Satisfaction != nil && past.Satisfaction.Event != "" {
+			ids = append(ids, past.Satisfaction.Event)
 		}
 	}
 	for _, sd := range cs.Standing {
@@ -238,6 +249,9 @@ func (ua *unitAudit) grant(g Recognition) (*RuleFinding, error) {
 	if len(notMet) > 0 {
 		f.Kind, f.Reason, f.Audit.Severity = FindingGrantNotMet, "conditions not met", "high"
 		f.Message = fmt.Sprintf("%s granted on %s (decision %s) under %s while conditions were not met: %s", g.Tier, g.Granted, f.Audit.Decision, st.Rulebook, strings.Join(notMet, "; "))
+		if len(missing) > 0 {
+			f.Message += "; no evidence on record: " + strings.Join(missing, "; ")
+		}
 		f.Audit.MessageVI = fmt.Sprintf("Công nhận %s ngày %s (quyết định %s) khi chưa đạt điều kiện theo %s: %s", g.Tier, g.Granted, f.Audit.Decision, st.Rulebook, strings.Join(notMet, "; "))
 	} else {
 		f.Kind, f.Reason, f.Audit.Severity = FindingGrantUnevidenced, "no evidence on record", "low"
@@ -450,4 +464,55 @@ func appendRuleFindings(r pebble.Reader, rs *rules.Set, province string, out *Fi
 		})
 	}
 	return nil
+}
+
+// thresholdFindings checks the unit's standing assessments against the
+// sourced thresholds of its current rulebook and column.
+func thresholdFindings(r pebble.Reader, rs *rules.Set, s *State) ([]RuleFinding, error) {
+	if len(s.Criteria) == 0 {
+		return nil, nil
+	}
+	c := *s
+	rc, err := contextFor(r, rs, &c, cut{})
+	if err != nil {
+		return nil, err
+	}
+	st := renderIn(rc, &c, "")
+	var out []RuleFinding
+	for _, tier := range sortedTiers(st.Criteria) {
+		cs := st.Criteria[tier]
+		codes := make([]string, 0, len(cs.Items))
+		for code := range cs.Items {
+			codes = append(codes, code)
+		}
+		slices.SortFunc(codes, rules.CompareCodes)
+		for _, code := range codes {
+			it := cs.Items[code]
+			th := it.Threshold
+			if th == nil || th.Meets == nil || *th.Meets || it.Status != rules.StatusMet {
+				continue
+			}
+			out = append(out, RuleFinding{
+				Kind: FindingThresholdContradicted, Unit: s.Unit, Province: s.Province, Seq: it.Seq, Events: []string{it.Event},
+				Reason: "value below the threshold",
+				Message: fmt.Sprintf("%s %s assessed met on %s with value %v, which does not meet %s %v %s (%s, column %s)",
+					tier, code, it.Date, *it.Value, th.Op, *th.Value, th.Unit, st.Rulebook, th.Column),
+				Audit: &Audit{
+					Severity: "medium", Tier: tier, Date: it.Date, Rulebook: st.Rulebook,
+					MessageVI: fmt.Sprintf("Chỉ tiêu %s (%s) được đánh giá đạt ngày %s với giá trị %v, không đạt mức %s %v %s theo %s",
+						code, tier, it.Date, *it.Value, th.Op, *th.Value, th.Unit, st.Rulebook),
+				},
+			})
+		}
+	}
+	return out, nil
+}
+
+func sortedTiers[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/ntmledger/ntmledger/events"
 	"github.com/ntmledger/ntmledger/internal/rules"
@@ -225,8 +226,7 @@ func renderIn(rc renderContext, s *State, date string) *Status {
 }
 
 func percent(n, total int) float64 {
-	// Two decimals, computed exactly enough for display.
-	return float64(n*10000/total) / 100
+	return math.Round(float64(n)*10000/float64(total)) / 100 // two decimals
 }
 
 // criteriaSet renders one tier's criteria under the applied rulebook. Only
