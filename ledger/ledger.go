@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +48,9 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 // under the named rulebook, or the one in force on a date.
 type Rulebook interface {
 	Tier(kind, tier, rulebook, date string) (*rules.Tier, error)
+	// CheckAdaptation reports what is wrong with a province's adaptation
+	// (rulebook.published); its error starts with the data field at fault.
+	CheckAdaptation(a rules.Adaptation) error
 }
 
 // Config configures a Ledger.
@@ -468,6 +472,26 @@ func (l *Ledger) check(u *unitState, in *events.Input, data any, getUnit func(st
 	case *events.Target:
 		if _, err := l.cfg.Rules.Tier(d.Level, d.Tier, "", fmt.Sprintf("%d-12-31", d.Year)); err != nil {
 			return fe("data.tier", "%v", err)
+		}
+	case *events.RulebookAdaptation:
+		if u.Kind != "province" && u.Kind != "country" {
+			return fe("unit", "a rulebook adaptation is published by a province (or %s), not by a %s", events.Country, u.Kind)
+		}
+		err := l.cfg.Rules.CheckAdaptation(rules.Adaptation{
+			ID: d.ID, Base: d.Base, Province: in.Unit, EffectiveFrom: d.EffectiveFrom, EffectiveTo: d.EffectiveTo,
+			Thresholds: d.Thresholds, Criteria: d.Criteria,
+		})
+		if err != nil {
+			field, reason, ok := strings.Cut(err.Error(), ": ")
+			if !ok || strings.Contains(field, " ") {
+				field, reason = "", err.Error()
+			}
+			if field != "" {
+				field = "data." + field
+			} else {
+				field = "data"
+			}
+			return fe(field, "%s", reason)
 		}
 	}
 	return nil
