@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -17,11 +19,23 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	out := fs.String("out", "bench", "directory for results.json and results.md")
 	dir := fs.String("dir", "", "work directory (default: a temporary one, removed after)")
 	qt := fs.Duration("query-time", 3*time.Second, "duration of each query load level")
+	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
 	if *scale {
 		*events = 10_000_000
+	}
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cmdline := "ntmledger bench " + strings.Join(args, " ")

@@ -46,9 +46,16 @@ func commands() []command {
 		{"serve", "run a node: embedded NATS, projectors and the HTTP API", runServe},
 		{"demo", "serve with the demo data set loaded (what `make demo` runs)", runDemo},
 		{"append", "append events (JSON Lines) atomically, printing their ids", runAppend},
+		{"import", "import JSON Lines or CSV files in atomic batches; resumable; bad rows to a report", runImport},
+		{"gen", "write a deterministic synthetic national history as JSON Lines", runGen},
 		{"status", "show a unit's status (current, --as-of a date, --known-at a time)", runStatus},
 		{"history", "show a unit's audit trail", runHistory},
 		{"replay", "rebuild every view from the stream and swap it in", runReplay},
+		{"revocations", "show the revocation timeline, newest first", runRevocations},
+		{"progress", "show a province's or district's progress against its targets", runProgress},
+		{"findings", "show audit findings (quarantined messages, rulebook findings)", runFindings},
+		{"verify", "recompute hash chains from the stream; exit 1 on a break", runVerify},
+		{"export", "export status, a history or the revocations as CSV or XLSX", runExport},
 		{"bench", "measure the ledger against the raw engines underneath (writes bench/results.*)", runBench},
 	}
 }
@@ -91,7 +98,7 @@ func Run(ctx context.Context, env *Env, args []string) error {
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "ntmledger — the New Rural Development progress ledger\n\nUsage: ntmledger <command> [flags]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery command has --help. Flags can also be set as NTM_<FLAG> environment variables (e.g. NTM_HTTP=:9090).")
 }
