@@ -51,16 +51,16 @@ type RuleFinding struct {
 
 // Audit is the rulebook detail of a finding.
 type Audit struct {
-	Severity  string `json:"severity"` // high, medium, low
-	Tier      string `json:"tier"`
-	Date      string `json:"date"` // of the grant or revocation, or since when the risk applied
-	Rulebook  string `json:"rulebook"`
-	Rule      string `json:"rule,omitempty"`
-	Basis     string `json:"basis,omitempty"`
-	Due       string `json:"due,omitempty"`
-	Until     string `json:"until,omitempty"` // the risk stopped applying (exclusive)
-	Decision  string `json:"decision,omitempty"`
-	Failing   []string                `json:"failing,omitempty"`
+	Severity   string                  `json:"severity"` // high, medium, low
+	Tier       string                  `json:"tier"`
+	Date       string                  `json:"date"` // of the grant or revocation, or since when the risk applied
+	Rulebook   string                  `json:"rulebook"`
+	Rule       string                  `json:"rule,omitempty"`
+	Basis      string                  `json:"basis,omitempty"`
+	Due        string                  `json:"due,omitempty"`
+	Until      string                  `json:"until,omitempty"` // the risk stopped applying (exclusive)
+	Decision   string                  `json:"decision,omitempty"`
+	Failing    []string                `json:"failing,omitempty"`
 	Conditions []rules.ConditionResult `json:"conditions,omitempty"`
 	// DecisionWithinDays is the rule's decision period; null when no source
 	// gives it (then a decision is due from the day the rule applies).

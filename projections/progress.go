@@ -29,7 +29,9 @@ type Target struct {
 	Seq               uint64           `json:"seq"`
 }
 
-func (t *Target) same(o *Target) bool { return t.Year == o.Year && t.Level == o.Level && t.Tier == o.Tier }
+func (t *Target) same(o *Target) bool {
+	return t.Year == o.Year && t.Level == o.Level && t.Tier == o.Tier
+}
 
 func (t *Target) newer(o *Target) bool {
 	if t.SetOn != o.SetOn {

@@ -138,7 +138,10 @@ func (r *runner) rawImport(ctx context.Context) error {
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
-	type msg struct{ unit, id string; body []byte }
+	type msg struct {
+		unit, id string
+		body     []byte
+	}
 	next := func() (*msg, error) {
 		var hdr [4]byte
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
@@ -371,7 +374,7 @@ func (quiet) Fatalf(f string, a ...any) {
 
 // rssSampler tracks the process's peak resident set during a phase.
 type rssSampler struct {
-	peak atomic.Int64
+	peak  atomic.Int64
 	stopc chan struct{}
 	wg    sync.WaitGroup
 }
