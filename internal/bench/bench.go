@@ -14,6 +14,10 @@
 //     sets per event, checkpoint per 1000);
 //   - queries: p50/p99 of status, history and revocation reads at 1, 50 and
 //     200 concurrent clients;
+//   - verify: events/s of recomputing every hash chain from the stream,
+//     against the raw ordered-consumer read;
+//   - live: latency from an append's acknowledgement to the SSE client
+//     receiving the change, under a background load of appends and reads;
 //   - memory: peak RSS during import and rebuild.
 package bench
 
@@ -130,7 +134,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		{"raw read", r.rawRead},
 		{"naive projector", r.naiveProjector},
 		{"rebuild", r.rebuild},
+		{"verify", r.verify},
 		{"queries", r.queries},
+		{"live", r.live},
 	} {
 		if err := ctx.Err(); err != nil {
 			return rep, err

@@ -17,16 +17,11 @@ import (
 
 // queries measures read latency over HTTP at each concurrency level.
 func (r *runner) queries(ctx context.Context) error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	base, client, err := r.serve()
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: httpapi.New(r.node, slog.New(slog.NewTextHandler(io.Discard, nil)))}
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
 	maxc := slices.Max(r.cfg.Clients)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConns: maxc * 2, MaxIdleConnsPerHost: maxc * 2}, Timeout: 30 * time.Second}
 	communes := min(r.count/60, 89_000)
 	unit := func(rng *rand.Rand) string { return fmt.Sprintf("%05d", 10000+rng.IntN(max(communes, 1))) }
 	endpoints := []struct {
@@ -66,6 +61,25 @@ func (r *runner) queries(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// serve starts the HTTP API of the node on a loopback port (once) and
+// returns its base URL and a client sized for the largest load.
+func (r *runner) serve() (string, *http.Client, error) {
+	if r.base != "" {
+		return r.base, r.client, nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: httpapi.New(r.node, slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	go srv.Serve(ln)
+	r.closers = append(r.closers, srv.Close)
+	maxc := slices.Max(r.cfg.Clients)
+	r.base = "http://" + ln.Addr().String()
+	r.client = &http.Client{Transport: &http.Transport{MaxIdleConns: maxc * 2, MaxIdleConnsPerHost: maxc * 2}, Timeout: 30 * time.Second}
+	return r.base, r.client, nil
 }
 
 // load runs c clients for d and returns every request's latency in ms.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,9 +44,17 @@ type runner struct {
 	rawImportRate float64
 	rawReadRate   float64
 	naiveRate     float64
+
+	base    string       // HTTP API of the node, once served
+	client  *http.Client // sized for the largest query load
+	closers []func() error
 }
 
 func (r *runner) close() {
+	for _, c := range r.closers {
+		c()
+	}
+	r.closers, r.base = nil, ""
 	if r.node != nil {
 		r.node.Close()
 		r.node = nil
