@@ -41,9 +41,12 @@ func Link(ev *Event, prevVersion uint64, prevHash string) error {
 	if ev.Hash == "" {
 		return &ChainError{Reason: ChainHashMissing, Detail: fmt.Sprintf("event %s (version %d) carries no hash", ev.ID, ev.Version)}
 	}
-	h, err := Hash(ev)
-	if err != nil {
-		return &ChainError{Reason: ChainUndecodable, Detail: fmt.Sprintf("event %s: %v", ev.ID, err)}
+	h := ev.hashed
+	if h == "" {
+		var err error
+		if h, err = Hash(ev); err != nil {
+			return &ChainError{Reason: ChainUndecodable, Detail: fmt.Sprintf("event %s: %v", ev.ID, err)}
+		}
 	}
 	if h != ev.Hash {
 		return &ChainError{Reason: ChainHashMismatch, Detail: fmt.Sprintf("event %s (version %d): stored hash %s, content hashes to %s", ev.ID, ev.Version, ev.Hash, h)}

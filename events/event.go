@@ -94,6 +94,35 @@ type Event struct {
 	Seq uint64 `json:"seq,omitempty"`
 	// Raw is the stored body as read from the stream, when read from it.
 	Raw []byte `json:"-"`
+
+	parsed any    // Data decoded by ParsedData, kept for the next reader
+	hashed string // the content hash computed by Precompute
+}
+
+// Precompute decodes the data and hashes the content of an event read from
+// the stream, ahead of the chain checks and the fold that need them: a
+// projector's reader does it while the previous batch is being applied.
+// Errors are left for those checks to find and report.
+func (ev *Event) Precompute() {
+	_, _ = ev.ParsedData()
+	if h, err := Hash(ev); err == nil {
+		ev.hashed = h
+	}
+}
+
+// ParsedData is ParseData of the event's type and data, decoded once per
+// Event value: a projector checks the data and then folds it. The result is
+// shared; callers must not modify it.
+func (ev *Event) ParsedData() (any, error) {
+	if ev.parsed != nil {
+		return ev.parsed, nil
+	}
+	d, err := ParseData(ev.Type, ev.Data)
+	if err != nil {
+		return nil, err
+	}
+	ev.parsed = d
+	return d, nil
 }
 
 // BusinessDate is the event's occurred_at reduced to a calendar date

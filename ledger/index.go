@@ -158,7 +158,7 @@ func applyToUnit(rb Rulebook, u *unitState, ev *events.Event, data any, getUnit 
 	u.LastHash = ev.Hash
 	if data == nil {
 		var err error
-		if data, err = events.ParseData(ev.Type, ev.Data); err != nil {
+		if data, err = ev.ParsedData(); err != nil {
 			return err
 		}
 	}

@@ -126,7 +126,7 @@ func (l *Ledger) Verify(ctx context.Context, unit string, progress func(at, last
 					if !errors.As(err, &cerr) {
 						return nil, err
 					}
-				} else if _, err := events.ParseData(ev.Type, ev.Data); err != nil {
+				} else if _, err := ev.ParsedData(); err != nil {
 					cerr = &events.ChainError{Reason: events.ChainUndecodable, Detail: fmt.Sprintf("event %s: %v", ev.ID, err)}
 				}
 			}

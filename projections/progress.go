@@ -41,7 +41,7 @@ func (t *Target) newer(o *Target) bool {
 }
 
 func targetOf(ev *events.Event) (*Target, bool) {
-	d, err := events.ParseData(ev.Type, ev.Data)
+	d, err := ev.ParsedData()
 	if err != nil {
 		return nil, false
 	}

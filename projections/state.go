@@ -147,7 +147,7 @@ func (f *folder) apply(s *State, ev *events.Event) error {
 	if s.Kind == "" {
 		s.Kind = events.UnitKind(ev.Unit)
 	}
-	data, err := events.ParseData(ev.Type, ev.Data)
+	data, err := ev.ParsedData()
 	if err != nil {
 		return err
 	}

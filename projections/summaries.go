@@ -134,9 +134,12 @@ func (a *applier) applyReadViews(bs *batchState, b *pebble.Batch) ([]projector.C
 			last = fresh[len(fresh)-1].Seq
 		}
 		if s.Registered {
-			old, err := loadSummary(bs.db, unit)
-			if err != nil {
-				return nil, err
+			old, ok := a.summaries.Get(unit)
+			if !ok {
+				var err error
+				if old, err = loadSummary(bs.db, unit); err != nil {
+					return nil, err
+				}
 			}
 			if registeredOn == "" && old != nil {
 				registeredOn = old.RegisteredOn
@@ -145,6 +148,7 @@ func (a *applier) applyReadViews(bs *batchState, b *pebble.Batch) ([]projector.C
 			if err := writeSummary(b, old, sum); err != nil {
 				return nil, err
 			}
+			bs.sums[unit] = sum
 		}
 		if revs || retracts {
 			n, err := writeRevocations(bs.db, b, s)

@@ -21,27 +21,73 @@ const (
 )
 
 // applier maintains the status and history views.
+//
+// It keeps the folded states and summaries it wrote in memory (bounded), so
+// a unit's next event does not read and decode them again: the projector is
+// the only writer of its database, and tells the applier whether each batch
+// was committed (projector.BatchObserver). An aborted batch may have changed
+// cached states in place, so it empties the caches.
 type applier struct {
 	fold folder
+
+	states    *projector.Cache[*State]
+	summaries *projector.Cache[*UnitSummary]
+	last      *batchState // the batch applied and not yet committed or aborted
 }
 
-func newApplier(rs *rules.Set) *applier { return &applier{fold: folder{rules: rs}} }
+// StateCacheSize bounds the folded unit states an applier keeps in memory:
+// every commune, district and province of the country, before and after the
+// 2025 reform, fits.
+const StateCacheSize = 1 << 15
+
+func newApplier(rs *rules.Set) *applier {
+	return &applier{
+		fold:      folder{rules: rs},
+		states:    projector.NewCache[*State](StateCacheSize),
+		summaries: projector.NewCache[*UnitSummary](StateCacheSize),
+	}
+}
+
+// Committed keeps what the last batch wrote.
+func (a *applier) Committed() {
+	if bs := a.last; bs != nil {
+		for _, unit := range bs.order {
+			a.states.Put(unit, bs.states[unit])
+		}
+		for unit, sum := range bs.sums {
+			a.summaries.Put(unit, sum)
+		}
+	}
+	a.last = nil
+}
+
+// Aborted forgets everything cached: the batch changed states in place.
+func (a *applier) Aborted() {
+	a.states.Clear()
+	a.summaries.Clear()
+	a.last = nil
+}
 
 // batchState is what one Apply call has loaded and changed.
 type batchState struct {
 	db     *pebble.DB
+	cache  *projector.Cache[*State]
 	states map[string]*State
 	fresh  map[string][]*events.Event // events of this batch, per unit
 	order  []string                   // units in first-touched order, for deterministic writes
+	sums   map[string]*UnitSummary    // summaries written by this batch
 }
 
 func (bs *batchState) get(unit string) (*State, error) {
 	if s, ok := bs.states[unit]; ok {
 		return s, nil
 	}
-	s, err := loadState(bs.db, unit)
-	if err != nil {
-		return nil, err
+	s, ok := bs.cache.Get(unit)
+	if !ok {
+		var err error
+		if s, err = loadState(bs.db, unit); err != nil {
+			return nil, err
+		}
 	}
 	if s == nil {
 		s = &State{Unit: unit, Kind: events.UnitKind(unit)}
@@ -52,7 +98,8 @@ func (bs *batchState) get(unit string) (*State, error) {
 }
 
 func (a *applier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs []*events.Event) ([]projector.Change, error) {
-	bs := &batchState{db: db, states: map[string]*State{}, fresh: map[string][]*events.Event{}}
+	bs := &batchState{db: db, cache: a.states, states: map[string]*State{}, fresh: map[string][]*events.Event{}, sums: map[string]*UnitSummary{}}
+	a.last = bs
 	changes := make([]projector.Change, 0, len(evs))
 	for _, ev := range evs {
 		s, err := bs.get(ev.Unit)
@@ -146,7 +193,7 @@ func foldEvents(f *folder, unit string, hist []*events.Event, skip func(*events.
 			continue
 		}
 		if ev.Type == events.EntryRetracted {
-			if d, err := events.ParseData(ev.Type, ev.Data); err == nil {
+			if d, err := ev.ParsedData(); err == nil {
 				retracted[d.(*events.Retraction).Target] = true
 			}
 		}
@@ -167,7 +214,7 @@ func foldEvents(f *folder, unit string, hist []*events.Event, skip func(*events.
 		s.Retracted = map[string]string{}
 		for _, ev := range hist {
 			if ev.Type == events.EntryRetracted && (skip == nil || !skip(ev)) {
-				if d, err := events.ParseData(ev.Type, ev.Data); err == nil {
+				if d, err := ev.ParsedData(); err == nil {
 					s.Retracted[d.(*events.Retraction).Target] = ev.ID
 				}
 			}

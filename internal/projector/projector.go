@@ -86,6 +86,15 @@ type Applier interface {
 	Apply(ctx context.Context, db *pebble.DB, b *pebble.Batch, evs []*events.Event) ([]Change, error)
 }
 
+// BatchObserver is an Applier that keeps state in memory between batches
+// (a cache of what it wrote). The projector tells it whether the batch it
+// last applied was committed; after Aborted it must forget whatever that
+// batch changed.
+type BatchObserver interface {
+	Committed()
+	Aborted()
+}
+
 // QuarantineApplier is implemented by projections that must know about the
 // messages the projector refused — the ledger's index does, because the
 // server's expected-last-subject-sequence check counts them. It is called
@@ -125,7 +134,15 @@ type Projector struct {
 	mu      sync.Mutex
 	halted  error
 	waiters map[chan struct{}]uint64
+
+	// heads are the committed chain heads of recently seen units; only the
+	// goroutine of Run uses them.
+	heads *Cache[Head]
 }
+
+// HeadCacheSize bounds the chain heads a projector keeps in memory: every
+// unit of the national hierarchy, before and after the 2025 reform, fits.
+const HeadCacheSize = 1 << 16
 
 // New opens a projector at its stored checkpoint.
 //
@@ -143,7 +160,7 @@ func New(cfg Config) (*Projector, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &Projector{cfg: cfg, log: cfg.Logger.With("projector", cfg.Name), waiters: map[chan struct{}]uint64{}}
+	p := &Projector{cfg: cfg, log: cfg.Logger.With("projector", cfg.Name), waiters: map[chan struct{}]uint64{}, heads: NewCache[Head](HeadCacheSize)}
 	if err := p.checkFormat(); err != nil {
 		return nil, fmt.Errorf("projector %s: %w", cfg.Name, err)
 	}
@@ -423,6 +440,7 @@ func readItem(msg jetstream.Msg) item {
 	}
 	ev.Seq = it.seq
 	ev.Raw = msg.Data()
+	ev.Precompute()
 	it.ev = ev
 	return it
 }
@@ -450,9 +468,12 @@ func (p *Projector) commit(ctx context.Context, items []item) error {
 		if h, ok := heads[unit]; ok {
 			return h, nil
 		}
-		h, err := ReadHead(p.cfg.DB, unit)
-		if err != nil {
-			return nil, err
+		h, ok := p.heads.Get(unit)
+		if !ok {
+			var err error
+			if h, err = ReadHead(p.cfg.DB, unit); err != nil {
+				return nil, err
+			}
 		}
 		heads[unit] = &h
 		order = append(order, unit)
@@ -478,7 +499,7 @@ func (p *Projector) commit(ctx context.Context, items []item) error {
 			if !errors.As(err, &cerr) {
 				return err
 			}
-		} else if _, err := events.ParseData(ev.Type, ev.Data); err != nil {
+		} else if _, err := ev.ParsedData(); err != nil {
 			cerr = &events.ChainError{Reason: events.ChainUndecodable, Detail: fmt.Sprintf("event %s: %v", ev.ID, err)}
 		}
 		if cerr == nil {
@@ -494,7 +515,17 @@ func (p *Projector) commit(ctx context.Context, items []item) error {
 		})
 	}
 	var changes []Change
+	committed := false
 	if len(good) > 0 {
+		if obs, ok := p.cfg.Applier.(BatchObserver); ok {
+			defer func() {
+				if committed {
+					obs.Committed()
+				} else {
+					obs.Aborted()
+				}
+			}()
+		}
 		var err error
 		if changes, err = p.cfg.Applier.Apply(ctx, p.cfg.DB, b, good); err != nil {
 			return err
@@ -529,6 +560,10 @@ func (p *Projector) commit(ctx context.Context, items []item) error {
 	// resumes after the last one that survived. The stream is the record.
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("commit batch ending at seq %d: %w", last, err)
+	}
+	committed = true
+	for _, unit := range order {
+		p.heads.Put(unit, *heads[unit])
 	}
 	p.applied.Store(last)
 	p.total.Add(uint64(len(good)))
