@@ -40,6 +40,7 @@ func New(n *node.Node, log *slog.Logger) *Server {
 	s.mux.HandleFunc("POST /v1/replay", s.postReplay)
 	s.mux.HandleFunc("GET /healthz", s.getHealth)
 	s.routeReads()
+	s.routeDashboard()
 	return s
 }
 
