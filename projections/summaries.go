@@ -3,9 +3,9 @@ package projections
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 
 	"github.com/cockroachdb/pebble/v2"
 

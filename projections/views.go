@@ -2,9 +2,9 @@ package projections
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
