@@ -132,11 +132,29 @@ func adaptationOf(unit string, p Published) rules.Adaptation {
 	}
 }
 
+// graded reports whether the programme counts a unit of this kind and
+// subkind among the units it grades: a commune only when it is a rural
+// commune (xã) — the NTM commune tiers are tiers of xã (docs/rules.md
+// section 6), phường and thị trấn are urban, and the provinces' plans count
+// xã (Lào Cai 104/KH-BCĐ: 127 communes) — and a district-level unit unless
+// it is an urban district (quận). A unit registered without a subkind
+// counts. The đặc khu (special zones) of the 2025 reform are not xã.
+func graded(kind, subkind string) bool {
+	switch kind {
+	case "commune":
+		return subkind == "" || subkind == "xa"
+	case "district":
+		return subkind != "quan"
+	}
+	return true
+}
+
 // childCounts counts a district's child units, or a province's units, by
 // kind on date ("" = now), and returns the latest business date among them.
-// A unit counts when registered by date and not dissolved by then; revoked
-// counts communes whose NTM recognition was revoked by date and which do
-// not hold NTM on date.
+// A unit counts when registered by date, not dissolved by then, and graded
+// (a xã, not a phường or thị trấn); the others are counted apart as
+// Ungraded. Revoked counts communes whose NTM recognition was revoked by
+// date and which do not hold NTM on date.
 //
 // NB: children are counted as the ledger knows them now; a known_at cut-off
 // applies to the unit's own events and to adaptations, not to its
@@ -177,6 +195,11 @@ func childCounts(r pebble.Reader, s *State, date string) (map[string]rules.Child
 		cc := out[c.Kind]
 		if cc.Held == nil {
 			cc.Held = map[string]int{}
+		}
+		if !graded(c.Kind, c.Subkind) {
+			cc.Ungraded++
+			out[c.Kind] = cc
+			continue
 		}
 		cc.Total++
 		holdsNTM, lostNTM := false, false

@@ -195,6 +195,10 @@ type ChildCounts struct {
 	// Revoked counts units whose NTM recognition was revoked and which do
 	// not hold NTM again.
 	Revoked int `json:"revoked"`
+	// Ungraded counts the units of the kind the programme does not grade
+	// (phường and thị trấn among communes, quận among districts): they are
+	// not in Total, Held or Revoked.
+	Ungraded int `json:"ungraded,omitempty"`
 }
 
 // Facts are what the recognition conditions of a tier are checked against.
@@ -290,6 +294,10 @@ func (t *Tier) Check(f Facts) (eligible bool, results []ConditionResult) {
 				r.State, r.Detail = CondMet, fmt.Sprintf("%d of %d %s (≥ %s%%)", held, cc.Total, what, pct(*c.Percent))
 			default:
 				r.State, r.Detail = CondNotMet, fmt.Sprintf("%d of %d %s (< %s%%)", held, cc.Total, what, pct(*c.Percent))
+			}
+			if f.Children != nil && cc.Ungraded > 0 {
+				// Phường and thị trấn (or quận) are not graded.
+				r.Detail += fmt.Sprintf("; %d urban %ss not counted", cc.Ungraded, c.ChildKind)
 			}
 		case CondDeclared:
 			r.State, r.Detail = CondNotChecked, c.TextEN

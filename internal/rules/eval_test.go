@@ -263,6 +263,8 @@ func TestRecognitionConditions(t *testing.T) {
 			"all_criteria_met=met all_communes_ntm=met satisfaction=met"},
 		{"district: 3 of 4 communes NTM", dist, Facts{Standings: dist.Standings(assessed(9)), Satisfaction: p(95), Children: map[string]ChildCounts{"commune": {Total: 4, Held: map[string]int{"ntm": 3}}}}, false,
 			"all_criteria_met=met all_communes_ntm=not_met satisfaction=met"},
+		{"district: all xã NTM, its phường and thị trấn not graded", dist, Facts{Standings: dist.Standings(assessed(9)), Satisfaction: p(95), Children: map[string]ChildCounts{"commune": {Total: 4, Held: map[string]int{"ntm": 4}, Ungraded: 2}}}, true,
+			"all_criteria_met=met all_communes_ntm=met satisfaction=met"},
 		{"advanced district: share of advanced communes unsourced", adv, Facts{Standings: adv.Standings(assessed(9)), Children: map[string]ChildCounts{"commune": {Total: 4, Held: map[string]int{"advanced": 1}}}}, true,
 			"all_criteria_met=met share_communes_advanced=unsourced"},
 	} {
