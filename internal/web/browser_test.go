@@ -1,0 +1,356 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/ntmledger/ntmledger/events"
+	"github.com/ntmledger/ntmledger/internal/demo"
+	"github.com/ntmledger/ntmledger/internal/httpapi"
+	"github.com/ntmledger/ntmledger/internal/node"
+)
+
+// Chromium is where CI installs the browser (.ci/run). A missing browser
+// fails the browser tests: it is a broken machine, not a reason to skip.
+const Chromium = "/usr/bin/chromium"
+
+// wait bounds how long a test waits for something that must happen; it
+// guards against hangs and asserts nothing about speed.
+const wait = 30 * time.Second
+
+// demoNode starts a node on temp dirs with the embedded NATS in process,
+// loads the demo data set and serves the API and dashboard.
+func demoNode(tb testing.TB) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	n, err := node.Start(ctx, node.Config{DataDir: tb.TempDir(), NATSListen: "none"})
+	if err != nil {
+		tb.Fatalf("start node: %v", err)
+	}
+	tb.Cleanup(func() { n.Close() })
+	if _, err := demo.Load(ctx, n.Ledger, nil); err != nil {
+		tb.Fatalf("load demo: %v", err)
+	}
+	if err := n.CatchUp(ctx); err != nil {
+		tb.Fatalf("catch up: %v", err)
+	}
+	ts := httptest.NewServer(httpapi.New(n, nil))
+	tb.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// browser starts headless Chromium at 1366×768 with its own profile and
+// returns a tab context. JavaScript exceptions in the page are collected
+// and reported by the returned check.
+func browser(tb testing.TB) (context.Context, func()) {
+	tb.Helper()
+	if _, err := os.Stat(Chromium); err != nil {
+		tb.Fatalf("chromium is required at %s (apt-get install chromium): %v", Chromium, err)
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(Chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("lang", "vi-VN"),
+		chromedp.UserDataDir(tb.TempDir()),
+		chromedp.WindowSize(1366, 768),
+	)
+	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(tb.Logf))
+	tb.Cleanup(func() { cancelTab(); cancelAlloc() })
+	var mu sync.Mutex
+	var thrown []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+			msg := e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				msg += " " + e.ExceptionDetails.Exception.Description
+			}
+			mu.Lock()
+			thrown = append(thrown, msg)
+			mu.Unlock()
+		}
+	}); err != nil {
+		tb.Fatalf("start chromium: %v", err)
+	}
+	return ctx, func() {
+		tb.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range thrown {
+			tb.Errorf("JavaScript exception in the page: %s", m)
+		}
+	}
+}
+
+// artifacts is where screenshots go: $NTM_ARTIFACTS, else
+// testdata/artifacts beside this package (git-ignored).
+func artifacts(tb testing.TB) string {
+	tb.Helper()
+	dir := os.Getenv("NTM_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("testdata", "artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	abs, _ := filepath.Abs(dir)
+	return abs
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(artifacts(t), name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+func fullScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(artifacts(t), name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// until waits for a JavaScript condition to hold.
+func until(t *testing.T, ctx context.Context, what, js string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(wait))); err != nil {
+		t.Fatalf("waiting for %s (%s): %v", what, js, err)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// postEvent appends one event through the API and returns its seq.
+func postEvent(t *testing.T, base string, in events.Input) uint64 {
+	t.Helper()
+	body, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(base+"/v1/events", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Events []struct {
+			Seq uint64 `json:"seq"`
+		} `json:"events"`
+		Error string `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated || len(out.Events) != 1 {
+		t.Fatalf("append: HTTP %d %s %v", resp.StatusCode, out.Error, err)
+	}
+	return out.Events[0].Seq
+}
+
+var inspector = &events.Actor{ID: "pnn-347", Role: "district", Name: "Phòng Nông nghiệp thành phố Phủ Lý"}
+
+func assessment(unit, date, criterion, status string) events.Input {
+	data, _ := json.Marshal(map[string]string{"tier": "ntm", "criterion": criterion, "status": status, "stage": "district"})
+	return events.Input{Type: events.CriterionAssessed, Unit: unit, OccurredAt: date, Actor: inspector, Data: data}
+}
+
+func revocation(unit, date string) events.Input {
+	data, _ := json.Marshal(map[string]string{"tier": "ntm", "reason": "not_maintained", "basis": "18/2022/QĐ-TTg", "note": "Tiêu chí 10 không duy trì"})
+	return events.Input{Type: events.RecognitionRevoked, Unit: unit, OccurredAt: date, Actor: inspector, Data: data,
+		Document: &events.Document{Number: "1234/QĐ-UBND", Date: date, Issuer: "UBND tỉnh Hà Nam"}}
+}
+
+// Acceptance (issue 6): the dashboard in a real browser over a real node
+// with the demo data; events posted through the API reach the open page
+// without a reload.
+func TestDashboardInBrowser(t *testing.T) {
+	base := demoNode(t)
+	ctx, checkJS := browser(t)
+	defer checkJS()
+	seq := func() uint64 {
+		v, _ := strconv.ParseUint(eval[string](t, ctx, `document.getElementById('seq').dataset.seq`), 10, 64)
+		return v
+	}
+
+	// The overview, as of the eve of the 2025 reform: every province's
+	// communes by tier, in Vietnamese, on a 1366×768 screen.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768), chromedp.Navigate(base+"/#/?as_of=2025-06-30")); err != nil {
+		t.Fatalf("open the dashboard: %v", err)
+	}
+	until(t, ctx, "the provinces table", `document.querySelectorAll('#provinces tbody tr').length >= 60`)
+	until(t, ctx, "the live stream", `document.getElementById('live-dot').classList.contains('on')`)
+	if got := eval[string](t, ctx, `document.documentElement.lang`); got != "vi" {
+		t.Errorf("page language %q, want vi", got)
+	}
+	hanam := eval[string](t, ctx, `document.querySelector('#provinces tr[data-province="35"]').innerText`)
+	if !strings.Contains(hanam, "Tỉnh Hà Nam") || !strings.Contains(hanam, "83 / 98") {
+		t.Errorf("Hà Nam's row: %q, want Tỉnh Hà Nam with 83 / 98 communes recognized", hanam)
+	}
+	if nav := eval[string](t, ctx, `document.querySelector('nav').innerText`); !strings.Contains(nav, "Nguy cơ thu hồi") {
+		t.Errorf("navigation is not in Vietnamese: %q", nav)
+	}
+	screenshot(t, ctx, "summary.png")
+	before := seq()
+	if before == 0 {
+		t.Fatalf("the seq indicator shows nothing")
+	}
+
+	// A new event through the API appears in the live feed and moves the
+	// seq indicator, on the same page (no reload: the marker survives).
+	eval[bool](t, ctx, `window.__sameDocument = true`)
+	s1 := postEvent(t, base, assessment("13306", "2025-05-02", "10", "basically_met"))
+	until(t, ctx, "the assessment in the live feed", fmt.Sprintf(`document.querySelector('#live-feed li[data-seq="%d"][data-type="criterion.assessed"]') !== null`, s1))
+	until(t, ctx, "the seq indicator to advance", fmt.Sprintf(`Number(document.getElementById('seq').dataset.seq) >= %d`, s1))
+	if after := seq(); after <= before {
+		t.Errorf("seq indicator %d after the post, %d before", after, before)
+	}
+	until(t, ctx, "the unit's name in the feed", fmt.Sprintf(`document.querySelector('#live-feed li[data-seq="%d"]').innerText.includes('Xã Phù Vân')`, s1))
+
+	// The unit page: criteria grid and history; a later assessment of the
+	// same criterion turns its cell without a reload.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/unit/13306")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the criteria grid", `document.querySelector('#criteria td[data-tier="ntm"][data-criterion="10"]') !== null`)
+	until(t, ctx, "the history with the posted event", fmt.Sprintf(`document.querySelector('#history li[data-seq="%d"]') !== null`, s1))
+	if got := eval[string](t, ctx, `document.querySelector('#criteria td[data-tier="ntm"][data-criterion="10"]').dataset.status`); got != "basically_met" {
+		t.Errorf("criterion 10 shows %q, want basically_met", got)
+	}
+	screenshot(t, ctx, "unit.png")
+	fullScreenshot(t, ctx, "unit-full.png")
+	s2 := postEvent(t, base, assessment("13306", "2025-05-20", "10", "met"))
+	until(t, ctx, "the new assessment in the history", fmt.Sprintf(`document.querySelector('#history li[data-seq="%d"]') !== null`, s2))
+	until(t, ctx, "criterion 10 to turn met", `document.querySelector('#criteria td[data-tier="ntm"][data-criterion="10"]').dataset.status === 'met'`)
+	if !eval[bool](t, ctx, `window.__sameDocument === true`) {
+		t.Errorf("the page reloaded")
+	}
+
+	// as_of: the unit before it was recognized at all.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/unit/13306?as_of=2010-01-01")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the status as of 2010", `document.querySelector('#u-tier .tier.t-none') !== null`)
+
+	// The revocation timeline gains a revocation posted while it is open.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/revocations")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the revocation page", `document.querySelector('#revocations, main p.muted') !== null && !document.querySelector('main [aria-busy="true"]')`)
+	s3 := postEvent(t, base, revocation("13306", "2025-06-10"))
+	until(t, ctx, "the revocation in the timeline", `document.querySelectorAll('#revocations li').length > 0 && document.querySelector('#revocations').innerText.includes('Xã Phù Vân')`)
+	until(t, ctx, "the seq indicator at the revocation", fmt.Sprintf(`Number(document.getElementById('seq').dataset.seq) >= %d`, s3))
+
+	// English on demand; dates become ISO, the route stays.
+	if !eval[bool](t, ctx, `/\d{2}\/\d{2}\/\d{4}/.test(document.querySelector('#revocations .when').innerText)`) {
+		t.Errorf("Vietnamese dates are not dd/mm/yyyy: %q", eval[string](t, ctx, `document.querySelector('#revocations .when').innerText`))
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#lang"))); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "English", `document.documentElement.lang === 'en' && document.querySelector('nav').innerText.includes('Revocations')`)
+	until(t, ctx, "ISO dates", `/^\d{4}-\d{2}-\d{2}$/.test(document.querySelector('#revocations .when').innerText)`)
+
+	// Ten thousand communes, a page at a time.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/units?kind=commune")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the first page of communes", `document.querySelectorAll('#units tbody tr').length === 100`)
+	first := eval[string](t, ctx, `document.querySelector('#units tbody tr td').innerText`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".pager button:last-child"))); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the second page", fmt.Sprintf(`document.querySelector('#units tbody tr td').innerText !== %q`, first))
+}
+
+// BenchmarkDashboardFirstRender opens the dashboard on the demo data in a
+// fresh tab per iteration and reports the bytes transferred for the page
+// (HTML and assets, gzipped) and with its first API reads, and the time
+// from navigation to the first view rendered with data.
+func BenchmarkDashboardFirstRender(b *testing.B) {
+	base := demoNode(b)
+	bctx, checkJS := browser(b)
+	defer checkJS()
+	var renderMS, pageBytes, allBytes float64
+	for b.Loop() {
+		ctx, cancel := chromedp.NewContext(bctx)
+		// Tabs share the browser's HTTP cache: with it off, every
+		// iteration is a first visit.
+		err := chromedp.Do(ctx, noCache, chromedp.Navigate(base+"/#/?as_of=2025-06-30"))
+		if err == nil {
+			_, err = chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`performance.getEntriesByName('ntm:first-render').length > 0`, chromedp.WithPollingTimeout(wait)))
+		}
+		if err != nil {
+			cancel()
+			b.Fatal(err)
+		}
+		m, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`(() => {
+			const nav = performance.getEntriesByType('navigation')[0];
+			const res = performance.getEntriesByType('resource');
+			const page = nav.transferSize + res.filter((r) => r.name.includes('/assets/')).reduce((s, r) => s + r.transferSize, 0);
+			const all = nav.transferSize + res.reduce((s, r) => s + r.transferSize, 0);
+			return { render: performance.getEntriesByName('ntm:first-render')[0].startTime, page, all };
+		})()`))
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		renderMS += m["render"]
+		pageBytes += m["page"]
+		allBytes += m["all"]
+	}
+	n := float64(b.N)
+	b.ReportMetric(renderMS/n, "ms-first-render/op")
+	b.ReportMetric(pageBytes/n, "page-bytes/op")
+	b.ReportMetric(allBytes/n, "bytes-with-api/op")
+}
+
+// noCache turns the tab's HTTP cache off.
+func noCache(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+	if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+		return chromedp.Void{}, fmt.Errorf("network.enable: %w", err)
+	}
+	if _, err := cdp.Call(ctx, t, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
+		return chromedp.Void{}, fmt.Errorf("disable cache: %w", err)
+	}
+	return chromedp.Void{}, nil
+}
