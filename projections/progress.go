@@ -157,26 +157,36 @@ type ProgressYear struct {
 // ProgressRow is the progress of one level (commune or district) and tier
 // in one year.
 //
+//   - Units: the units of that level existing on 31 December of the year
+//     that the programme grades — xã at commune level (phường and thị trấn
+//     are urban; the plans count xã), every district-level unit but quận.
 //   - Achieved: units newly reaching the tier that year (grants dated in the
 //     year) net of revocations of it dated in the year.
 //   - Cumulative: units holding the tier on 31 December of the year, of
-//     Units, the units of that level existing then; Percent = Cumulative /
-//     Units, to one decimal.
+//     Units; Percent = Cumulative / Units, to one decimal.
+//   - Counts: the tiers the row counts, when more than its own. At district
+//     level the ntm row counts a town's or provincial city's completed too:
+//     "completed the NTM task" is the NTM goal of a thị xã or thành phố
+//     thuộc tỉnh, and the plans count both ("09/09 đơn vị cấp huyện đạt
+//     chuẩn và hoàn thành nhiệm vụ xây dựng nông thôn mới", Trà Vinh
+//     69/KH-UBND). A grant or revocation of one of them does not count
+//     while the unit holds another.
 //   - OnTrack: the target is reached — Achieved ≥ target count and Percent ≥
 //     target cumulative_percent, whichever the target sets; absent with no
 //     target. For the year in progress it says whether the target is already
 //     reached.
 type ProgressRow struct {
-	Level      string  `json:"level"`
-	Tier       string  `json:"tier"`
-	Target     *Target `json:"target,omitempty"`
-	Granted    int     `json:"granted"`
-	Revoked    int     `json:"revoked"`
-	Achieved   int     `json:"achieved"`
-	Cumulative int     `json:"cumulative"`
-	Units      int     `json:"units"`
-	Percent    float64 `json:"percent"`
-	OnTrack    *bool   `json:"on_track,omitempty"`
+	Level      string   `json:"level"`
+	Tier       string   `json:"tier"`
+	Counts     []string `json:"counts,omitempty"`
+	Target     *Target  `json:"target,omitempty"`
+	Granted    int      `json:"granted"`
+	Revoked    int      `json:"revoked"`
+	Achieved   int      `json:"achieved"`
+	Cumulative int      `json:"cumulative"`
+	Units      int      `json:"units"`
+	Percent    float64  `json:"percent"`
+	OnTrack    *bool    `json:"on_track,omitempty"`
 }
 
 // Progress reports a unit's progress against its targets: for every year
@@ -235,8 +245,15 @@ func (v *Views) Progress(_ context.Context, code string, year int) (*ProgressRep
 // ErrBadArgument is returned for a query the views cannot answer as asked.
 var ErrBadArgument = errors.New("bad argument")
 
-// progressYears computes the rows of a progress report.
-func progressYears(units []*UnitSummary, targets []Target, only int) []ProgressYear {
+// progressYears computes the rows of a progress report. Units the
+// programme does not grade (phường, thị trấn, quận) are left out.
+func progressYears(all []*UnitSummary, targets []Target, only int) []ProgressYear {
+	units := make([]*UnitSummary, 0, len(all))
+	for _, u := range all {
+		if graded(u.Kind, u.Subkind) {
+			units = append(units, u)
+		}
+	}
 	type lt struct{ level, tier string }
 	seen := map[lt]bool{}
 	var pairs []lt
@@ -281,6 +298,11 @@ func progressYears(units []*UnitSummary, targets []Target, only int) []ProgressY
 		py := ProgressYear{Year: y, Tiers: []ProgressRow{}}
 		for _, p := range pairs {
 			row := ProgressRow{Level: p.level, Tier: p.tier}
+			tiers := []string{p.tier}
+			if p.level == "district" && p.tier == "ntm" {
+				tiers = append(tiers, "completed")
+				row.Counts = tiers
+			}
 			for i := range targets {
 				if t := &targets[i]; t.Year == y && t.Level == p.level && t.Tier == p.tier {
 					row.Target = t
@@ -294,14 +316,14 @@ func progressYears(units []*UnitSummary, targets []Target, only int) []ProgressY
 					row.Units++
 				}
 				held := false
-				for _, r := range u.Recognitions {
-					if r.Tier != p.tier {
+				for i, r := range u.Recognitions {
+					if !slices.Contains(tiers, r.Tier) {
 						continue
 					}
-					if r.GrantedOn[:4] == ys {
+					if r.GrantedOn[:4] == ys && !holdsOther(u, tiers, i, r.GrantedOn, false) {
 						row.Granted++
 					}
-					if r.RevokedOn != "" && r.RevokedOn[:4] == ys {
+					if r.RevokedOn != "" && r.RevokedOn[:4] == ys && !holdsOther(u, tiers, i, r.RevokedOn, true) {
 						row.Revoked++
 					}
 					if r.GrantedOn <= end && (r.RevokedOn == "" || end < r.RevokedOn) {
@@ -328,4 +350,19 @@ func progressYears(units []*UnitSummary, targets []Target, only int) []ProgressY
 		years = append(years, py)
 	}
 	return years
+}
+
+// holdsOther reports whether u holds one of tiers on date by a recognition
+// other than its skip-th: granted before date (on date too, when inclusive)
+// and not revoked by then.
+func holdsOther(u *UnitSummary, tiers []string, skip int, date string, inclusive bool) bool {
+	for j, r := range u.Recognitions {
+		if j == skip || !slices.Contains(tiers, r.Tier) {
+			continue
+		}
+		if (r.GrantedOn < date || inclusive && r.GrantedOn == date) && (r.RevokedOn == "" || date < r.RevokedOn) {
+			return true
+		}
+	}
+	return false
 }

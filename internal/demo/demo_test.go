@@ -88,6 +88,39 @@ type status struct {
 	FormedFrom    []string `json:"formed_from"`
 }
 
+// progressRow is a row of GET /v1/progress/{code}.
+type progressRow struct {
+	Level      string    `json:"level"`
+	Tier       string    `json:"tier"`
+	Counts     []string  `json:"counts"`
+	Target     *struct{} `json:"target"`
+	Achieved   int       `json:"achieved"`
+	Cumulative int       `json:"cumulative"`
+	Units      int       `json:"units"`
+	Percent    float64   `json:"percent"`
+	OnTrack    *bool     `json:"on_track"`
+}
+
+// progress returns the rows of a unit's progress report by year, then
+// level/tier.
+func (a api) progress(code string) map[int]map[string]progressRow {
+	var rep struct {
+		Years []struct {
+			Year  int           `json:"year"`
+			Tiers []progressRow `json:"tiers"`
+		} `json:"years"`
+	}
+	a.get("/v1/progress/"+code, &rep)
+	out := map[int]map[string]progressRow{}
+	for _, y := range rep.Years {
+		out[y.Year] = map[string]progressRow{}
+		for _, r := range y.Tiers {
+			out[y.Year][r.Level+"/"+r.Tier] = r
+		}
+	}
+	return out
+}
+
 // countAtLeastNTM counts units whose tier on asOf ("" = now) is ntm or
 // above.
 func (a api) countAtLeastNTM(codes []string, asOf string) int {
@@ -177,6 +210,43 @@ func TestLoadShowsThePublishedFigures(t *testing.T) {
 		if got := a.countAtLeastNTM(laocai, tc.asOf); got != tc.want {
 			t.Errorf("Lào Cai on %s: %d communes recognized, want %d", tc.asOf, got, tc.want)
 		}
+	}
+
+	// Progress counts xã, as the plans do. Lào Cai: 62 of its xã NTM
+	// before the 2024 round, 72 after it (the plan counts 127 xã; the 2025
+	// catalogue has 126); the 2024 target of 10 more is met.
+	lc := a.progress(demo.LaoCai)
+	if r := lc[2023]["commune/ntm"]; r.Cumulative != demo.LaoCaiRecognized || r.Units != 126 {
+		t.Errorf("Lào Cai progress 2023: %d of %d xã NTM, want %d of 126", r.Cumulative, r.Units, demo.LaoCaiRecognized)
+	}
+	if r := lc[2024]["commune/ntm"]; r.Cumulative != demo.LaoCaiRecognized+10 || r.Units != 126 || r.OnTrack == nil || !*r.OnTrack {
+		t.Errorf("Lào Cai progress 2024: %+v, want %d of 126, on track", r, demo.LaoCaiRecognized+10)
+	}
+	// Long An (seed 000): the advanced targets of 2021-2023 met, count and
+	// cumulative percent of its 160 xã; 2024 behind.
+	la := a.progress(demo.LongAn)
+	for year, want := range map[int]bool{2021: true, 2022: true, 2023: true, 2024: false} {
+		r := la[year]["commune/advanced"]
+		if r.Target == nil || r.OnTrack == nil || *r.OnTrack != want || r.Units != 160 {
+			t.Errorf("Long An %d advanced: %d of %d (%v%%), on track %v, want %v of 160", year, r.Cumulative, r.Units, r.Percent, r.OnTrack, want)
+		}
+	}
+	// Trà Vinh (seed 002): every target met through 2024; 9/9 district-level
+	// units NTM or completed in 2023 (the city and the town hold
+	// completed).
+	tv := a.progress(demo.TraVinh)
+	for year := 2022; year <= 2024; year++ {
+		for key, r := range tv[year] {
+			if r.Target != nil && (r.OnTrack == nil || !*r.OnTrack) {
+				t.Errorf("Trà Vinh %d %s: %d of %d (%v%%), not on track", year, key, r.Cumulative, r.Units, r.Percent)
+			}
+		}
+	}
+	if r := tv[2023]["district/ntm"]; r.Cumulative != 9 || r.Units != 9 || fmt.Sprint(r.Counts) != "[ntm completed]" {
+		t.Errorf("Trà Vinh 2023 district ntm: %+v, want 9 of 9 counting completed", r)
+	}
+	if r := tv[2023]["commune/advanced"]; r.Cumulative != 43 || r.Units != 85 {
+		t.Errorf("Trà Vinh 2023 advanced: %d of %d, want 43 of 85", r.Cumulative, r.Units)
 	}
 
 	// Tân Trụ (seed 003): Quê Mỹ Thạnh at 15/19 advanced criteria on

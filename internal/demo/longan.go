@@ -24,7 +24,8 @@ var TanTru = []struct {
 // The plan's other title, "xã đạt tiêu chí văn hóa, nông thôn mới", is a
 // provincial cultural title, not an NTM tier, and is not modelled. Which
 // communes reached which tier when is synthetic (advanced: targets met in
-// 2021-2023, 10 of 13 in 2024, 3 of 6 before the reform).
+// 2021-2023, both the counts and the cumulative percentages of the
+// province's 160 xã; 10 of 13 in 2024, 3 of 6 before the reform).
 func (f *facts) longAn() error {
 	a := provinceActor(LongAn, "tỉnh Long An")
 	const issuer = "UBND tỉnh Long An"
@@ -83,9 +84,10 @@ func (f *facts) longAn() error {
 		n    int
 	}{
 		{"2018-12-21", 4}, {"2019-12-20", 5}, {"2020-12-23", 5}, // 14 before the plan
-		{"2021-12-22", 12}, {"2022-12-21", 8}, {"2023-12-20", 13}, // targets met
-		{"2024-12-20", 6}, // with Tân Trụ's four: 10 of 13
-		{"2025-06-18", 3}, // 3 of 6 before the reform
+		// Targets met: 12 (16.3%), 8 (21.7%), 13 (30.6%) of 160 xã.
+		{"2021-12-22", 13}, {"2022-12-21", 9}, {"2023-12-20", 14}, // 27, 36, 50: 16.9%, 22.5%, 31.3%
+		{"2024-12-20", 6}, // with Tân Trụ's four: 10 of 13, 60 (37.5% of 38.6%)
+		{"2025-06-18", 3}, // 3 of 6 before the reform, 63
 	} {
 		picked, err := eligible(adv, used, held, r.date, r.n)
 		if err != nil {
