@@ -261,6 +261,22 @@ func TestLoadShowsThePublishedFigures(t *testing.T) {
 	if got := qmt.Criteria["advanced"].Met; got != 15 {
 		t.Errorf("Quê Mỹ Thạnh on 2024-05-08: %d advanced criteria met, want 15", got)
 	}
+	// Then every criterion at the province's appraisal on 2024-11-20, not
+	// before, and advanced from 2024-12-20.
+	for _, tc := range []struct {
+		asOf string
+		met  int
+	}{{"2024-11-19", 15}, {"2024-11-20", 19}} {
+		a.get("/v1/units/"+c.Code+"?as_of="+tc.asOf, &qmt)
+		if got := qmt.Criteria["advanced"].Met; got != tc.met {
+			t.Errorf("Quê Mỹ Thạnh on %s: %d advanced criteria met, want %d", tc.asOf, got, tc.met)
+		}
+	}
+	var adv status
+	a.get("/v1/units/"+c.Code+"?as_of=2024-12-20", &adv)
+	if adv.Tier != "advanced" {
+		t.Errorf("Quê Mỹ Thạnh on 2024-12-20: tier %q, want advanced", adv.Tier)
+	}
 
 	// The reform: lineage both ways. Xã Mộc Hoàn (13327) went into Phường
 	// Duy Tân (13330@2025).

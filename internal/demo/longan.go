@@ -98,7 +98,9 @@ func (f *facts) longAn() error {
 		}
 	}
 	// Tân Trụ's four: the district's check of 08/05/2024, then (synthetic)
-	// every criterion met in October and recognition in December.
+	// every criterion met at the province's appraisal on 2024-11-20 (a
+	// month before the decision, see recognize) and recognition on
+	// 2024-12-20.
 	for i, code := range four {
 		f.b.Assess(a, code, "2024-05-08", "advanced", "district", communeCriteria, notMet(code, communeCriteria, communeCriteria-TanTru[i].Met))
 		f.recognize(a, code, "commune", "advanced", "2024-12-20", decision(5100+6*97, "QĐ-UBND", "2024-12-20", issuer))
