@@ -761,7 +761,7 @@ function criteriaGrid(st) {
         item ? h('div', {}, `${t('stage', item.stage)} · ${fmtDate(item.date)}`) : (sd?.date ? h('div', {}, fmtDate(sd.date)) : null),
         item && item.value !== undefined ? h('div', {}, String(item.value)) : null);
     })));
-  return h('div', { class: 'table-wrap' }, h('table', { class: 'crit', id: 'criteria' }, h('thead', {}, head), h('tbody', {}, rows)));
+  return h('div', { class: 'crit-wrap' }, h('table', { class: 'crit', id: 'criteria' }, h('thead', {}, head), h('tbody', {}, rows)));
 }
 
 function historyTimeline(hist) {
@@ -783,7 +783,7 @@ function historyTimeline(hist) {
       detail.map((x) => h('div', { class: 'detail' }, x)),
       h('div', { class: 'detail' }, `v${e.version} · seq ${e.seq} · ${t('u.recorded')} ${fmtDateTime(e.recorded_at)} · ${e.actor?.name || e.actor?.id || ''}`));
   });
-  return h('ol', { class: 'timeline', id: 'history' }, items);
+  return h('div', { class: 'scroll' }, h('ol', { class: 'timeline', id: 'history' }, items));
 }
 
 const VIEWS = {
