@@ -192,6 +192,20 @@ func TestLoadShowsThePublishedFigures(t *testing.T) {
 			t.Errorf("%s %s on 2021-03-15: tier %q, want model", code, s.Name, s.Tier)
 		}
 	}
+	// 6/6 district-level units by 2020: Phủ Lý city completed the NTM
+	// task; the five others, Duy Tiên among them, were huyện when
+	// recognized and hold ntm (Duy Tiên became a thị xã in 2020).
+	for _, d := range h.DistrictsOf(demo.HaNam) {
+		want := "ntm"
+		if d.Name == "Thành phố Phủ Lý" {
+			want = "completed"
+		}
+		var s status
+		a.get("/v1/units/"+d.Code+"?as_of=2020-12-31", &s)
+		if s.Tier != want {
+			t.Errorf("%s on 2020-12-31: tier %q, want %s", d.Name, s.Tier, want)
+		}
+	}
 	var dx status
 	a.get("/v1/units/"+demo.HaNamAtRisk, &dx)
 	if !dx.AtRisk {

@@ -27,7 +27,8 @@ var HaNamModel = []string{"13624", "13327", "13552", "13306"}
 // slipping on six criteria including Income and Environment.
 const HaNamAtRisk = "13507"
 
-// haNam: 83/83 communes NTM, 6/6 districts NTM or completed, the province
+// haNam: 83/83 communes NTM, 6/6 district-level units NTM or completed
+// (Duy Tiên and Kim Bảng as the huyện they were then), the province
 // completed on 31/12/2020, four model communes by 15/03/2021 (seed 004).
 // Which commune was recognized when, and the decision numbers, are
 // synthetic.
@@ -56,7 +57,12 @@ func (f *facts) haNam() error {
 			f.recognize(a, code, "commune", "ntm", date, doc)
 		}
 	}
-	// Districts: 2019-2020, by the Prime Minister.
+	// Districts: 2019-2020, by the Prime Minister. The seed's 6/6 "huyện,
+	// thành phố, thị xã ... đạt chuẩn và hoàn thành nhiệm vụ xây dựng NTM"
+	// gives no dates: these are synthetic. A unit takes the tier of what it
+	// was on the date: Phủ Lý, a provincial city, completed the NTM task;
+	// Duy Tiên and Kim Bảng, huyện when recognized (thị xã since 2020 and
+	// 2025), reached the NTM-district standard.
 	pm := "Thủ tướng Chính phủ"
 	districts := []struct {
 		name, tier, date string
@@ -64,7 +70,7 @@ func (f *facts) haNam() error {
 		{"Thành phố Phủ Lý", "completed", "2019-05-14"},
 		{"Huyện Bình Lục", "ntm", "2019-06-12"},
 		{"Huyện Lý Nhân", "ntm", "2019-09-24"},
-		{"Thị xã Duy Tiên", "completed", "2019-11-20"},
+		{"Thị xã Duy Tiên", "ntm", "2019-11-20"}, // a huyện until 2020
 		{"Huyện Thanh Liêm", "ntm", "2020-03-18"},
 		{"Thị xã Kim Bảng", "ntm", "2020-08-27"}, // a huyện until 2025
 	}
