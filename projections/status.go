@@ -112,6 +112,9 @@ type renderContext struct {
 	// named is the rulebook a fact names (a grant's), instead of the one
 	// in force.
 	named string
+	// counts renders criteria sets as counts and standings only, without
+	// their items and thresholds: what unit summaries keep.
+	counts bool
 }
 
 // render turns a folded state into a status, with the national rulebooks
@@ -176,7 +179,7 @@ func renderIn(rc renderContext, s *State, date string) *Status {
 	}
 	standings := map[string][]rules.Standing{}
 	for t := range tiers {
-		cs, ss := criteriaSet(rc.rules, ap, s, t)
+		cs, ss := criteriaSet(rc.rules, ap, s, t, rc.counts)
 		st.Criteria[t] = cs
 		standings[t] = ss
 	}
@@ -233,16 +236,19 @@ func percent(n, total int) float64 {
 // assessments made under a rulebook whose assessments count under it
 // (rules.Book.Counts) are part of the standing; the others are shown,
 // marked with the rulebook they were made under.
-func criteriaSet(rs *rules.Set, ap *rules.Applied, s *State, tierName string) (CriteriaSet, []rules.Standing) {
+//
+// With counts, the items and the threshold report are left out: a summary
+// needs the tally only.
+func criteriaSet(rs *rules.Set, ap *rules.Applied, s *State, tierName string, counts bool) (CriteriaSet, []rules.Standing) {
 	cs := CriteriaSet{Items: map[string]Item{}, NotMet: []string{}}
-	counted := map[string]rules.Assessment{}
+	counted := make(map[string]rules.Assessment, len(s.Criteria[tierName]))
 	tier, known := ap.Tier(s.Kind, tierName)
 	for code, it := range s.Criteria[tierName] {
 		if under := rs.InForce(it.Date).ID; !ap.Counts(under) {
 			it.Rulebook = under
 		} else {
 			counted[code] = it.assessment()
-			if known {
+			if known && !counts {
 				if m := tier.Measure(code); m != nil {
 					th, state := m.For(ap.Column)
 					it.Threshold = &ItemThreshold{State: state, Threshold: th, Column: ap.Column}
@@ -254,7 +260,9 @@ func criteriaSet(rs *rules.Set, ap *rules.Applied, s *State, tierName string) (C
 				}
 			}
 		}
-		cs.Items[code] = it
+		if !counts {
+			cs.Items[code] = it
+		}
 	}
 	if !known {
 		// A tier of another kind or period: count what was assessed.
@@ -269,6 +277,9 @@ func criteriaSet(rs *rules.Set, ap *rules.Applied, s *State, tierName string) (C
 		return cs, ss
 	}
 	cs.Total = len(tier.Criteria)
+	if counts {
+		return cs, ss
+	}
 	rep := &ThresholdReport{Column: ap.Column, Sourced: []string{}, Unsourced: []string{}}
 	add := func(code string, m *rules.Measure) {
 		_, state := m.For(ap.Column)

@@ -72,7 +72,7 @@ func (u *UnitSummary) existsOn(date string) bool {
 // summarize renders a state into its summary. registeredOn is carried over
 // from the previous summary (the state does not keep it).
 func (a *applier) summarize(s *State, registeredOn string) *UnitSummary {
-	st := render(a.fold.rules, s, "")
+	st := renderIn(renderContext{rules: a.fold.rules, counts: true}, s, "")
 	u := &UnitSummary{
 		Unit: s.Unit, Name: s.Name, Kind: s.Kind, Subkind: s.Subkind, Parent: s.Parent, Province: s.Province,
 		Tier: st.Tier, Eligible: st.Eligible, AtRisk: st.AtRisk, Risk: st.Risk, Rulebook: st.Rulebook,
