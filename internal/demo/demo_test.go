@@ -263,6 +263,30 @@ func TestLoadShowsThePublishedFigures(t *testing.T) {
 		t.Errorf("Trà Vinh 2023 advanced: %d of %d, want 43 of 85", r.Cumulative, r.Units)
 	}
 
+	// Findings: every recognition the demo records meets its conditions
+	// (district surveys included); what remains are the two risks the seeds
+	// describe, Đinh Xá's and Tả Thàng's.
+	var fl struct {
+		Findings []struct {
+			Kind    string `json:"kind"`
+			Unit    string `json:"unit"`
+			Message string `json:"message"`
+		} `json:"findings"`
+	}
+	var kinds []string
+	for _, p := range []string{demo.HaNam, demo.LaoCai, demo.TraVinh, demo.LongAn} {
+		a.get("/v1/findings?province="+p, &fl)
+		for _, f := range fl.Findings {
+			kinds = append(kinds, f.Kind+" "+f.Unit)
+			if f.Kind != "revocation_overdue" {
+				t.Errorf("finding %s %s: %s", f.Kind, f.Unit, f.Message)
+			}
+		}
+	}
+	if want := "[revocation_overdue " + demo.HaNamAtRisk + " revocation_overdue 02794]"; fmt.Sprint(kinds) != want {
+		t.Errorf("findings %v, want %s", kinds, want)
+	}
+
 	// Tân Trụ (seed 003): Quê Mỹ Thạnh at 15/19 advanced criteria on
 	// 08/05/2024.
 	var qmt struct {

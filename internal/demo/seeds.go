@@ -90,7 +90,8 @@ func pick(salt string, n, k int, include, exclude []int) []int {
 
 // recognize records a commune's or district's way to a tier: the
 // province's appraisal (every criterion met) a month before, a satisfaction
-// survey for communes under the 2021-2025 rules, and the decision.
+// survey on the appraisal's date when the decision falls under the
+// 2021-2025 rules, and the decision.
 func (f *facts) recognize(a *events.Actor, unit, kind, tier, date string, doc events.Document) {
 	n := communeCriteria
 	if kind == "district" {
@@ -100,11 +101,17 @@ func (f *facts) recognize(a *events.Actor, unit, kind, tier, date string, doc ev
 	if tier != "model" && tier != "completed" {
 		f.b.Assess(a, unit, appraisal, tier, "province", n, nil)
 	}
-	if kind == "commune" && appraisal >= "2022-03-08" {
+	// The 2021-2025 rules ask ≥ 90% satisfaction of communes and of NTM
+	// districts; a town's completed is an open tier, without conditions.
+	if date >= rules20212025 && tier != "completed" {
 		f.b.Survey(a, unit, appraisal, 90+float64(rank(unit+tier)%9), 300+int(rank(unit)%200))
 	}
 	f.b.Grant(a, unit, date, tier, doc)
 }
+
+// rules20212025 is the first day of the 2021-2025 rulebook (318, 320/QĐ-TTg
+// of 08/03/2022), which checks satisfaction.
+const rules20212025 = "2022-03-08"
 
 // eligible returns the next n of pref, in order, not used yet and
 // recognized (held[code] is the date) before date; it marks them used.
