@@ -271,6 +271,19 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	until(t, ctx, "the status as of 2010", `document.querySelector('#u-tier .tier.t-none') !== null`)
 
+	// Progress against targets: Long An's yearly plan as a chart and a table.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/progress/80")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "Long An's progress chart", `document.querySelector('#progress-chart rect') !== null && document.querySelectorAll('#progress tbody tr').length > 0`)
+	screenshot(t, ctx, "progress.png")
+
+	// Communes at risk of revocation, with the rule that applies.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/at-risk")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "Xã Đinh Xá at risk", `document.querySelector('#at-risk')?.innerText.includes('Xã Đinh Xá') && document.querySelector('#at-risk').innerText.includes('18/2022')`)
+
 	// The revocation timeline gains a revocation posted while it is open.
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/revocations")); err != nil {
 		t.Fatal(err)

@@ -451,11 +451,14 @@ function renderProgress(rep, series) {
   const keys = [];
   for (const y of rep.years) for (const r of y.tiers) { const k = `${r.level}:${r.tier}`; if (!keys.includes(k)) keys.push(k); }
   if (keys.length === 0) return [h('h2', {}, rep.name), h('p', { class: 'muted' }, t('pr.noData'))];
-  const key = keys.includes(series) ? series : (keys.includes('commune:ntm') ? 'commune:ntm' : keys[0]);
+  // Default: the first series with a target, else communes reaching NTM.
+  const targeted = keys.find((k) => rep.years.some((y) => y.tiers.some((r) => `${r.level}:${r.tier}` === k && r.target)));
+  const key = keys.includes(series) ? series : (targeted || (keys.includes('commune:ntm') ? 'commune:ntm' : keys[0]));
   const [level, tier] = key.split(':');
   const sel = h('select', { id: 'pr-series', onchange: () => go('progress', rep.unit, { series: sel.value }) },
     keys.map((k) => { const [l, ti] = k.split(':'); return h('option', { value: k, selected: k === key }, `${t('kind', l)} · ${t('tier', ti)}`); }));
   const rows = rep.years.map((y) => ({ year: y.year, row: y.tiers.find((r) => r.level === level && r.tier === tier) }));
+  while (rows.length > 1 && !rows[0].row) rows.shift(); // years before the series begins
   const body = rows.map(({ year, row }) => {
     const r = row || {};
     const tg = r.target || {};
@@ -510,7 +513,9 @@ function progressChart(rows) {
     g.push(s('rect', { x: cx + 2, y: y(a), width: bw, height: Math.max(0, y(0) - y(a)), fill: '#2e7d32' },
       s('title', {}, `${year} · ${t('pr.achieved')}: ${r.achieved || 0}`)));
     g.push(s('text', { x: cx, y: H - B + 16, 'text-anchor': 'middle' }, String(year)));
-    pts.push([cx, yp(r.percent || 0), r.percent || 0, year]);
+    // A year with no units of the level (all reorganized away) has no
+    // meaningful percent: the line stops there.
+    if (r.units > 0) pts.push([cx, yp(r.percent || 0), r.percent || 0, year]);
     if (r.target?.cumulative_percent !== undefined) {
       const ty = yp(r.target.cumulative_percent);
       g.push(s('path', { d: `M${cx} ${ty - 6}L${cx + 6} ${ty}L${cx} ${ty + 6}L${cx - 6} ${ty}Z`, fill: '#ad5700' },
