@@ -58,7 +58,8 @@ type Audit struct {
 	Rule       string                  `json:"rule,omitempty"`
 	Basis      string                  `json:"basis,omitempty"`
 	Due        string                  `json:"due,omitempty"`
-	Until      string                  `json:"until,omitempty"` // the risk stopped applying (exclusive)
+	Until      string                  `json:"until,omitempty"`    // the risk stopped applying (exclusive)
+	EndedBy    string                  `json:"ended_by,omitempty"` // on Until: "revocation", "dissolution" (case still open), or "" (the rule stopped applying)
 	Decision   string                  `json:"decision,omitempty"`
 	Failing    []string                `json:"failing,omitempty"`
 	Conditions []rules.ConditionResult `json:"conditions,omitempty"`
@@ -342,6 +343,20 @@ func (ua *unitAudit) overdue(today string) ([]RuleFinding, error) {
 			}
 		}
 	}
+	// A dissolved unit can no longer be revoked: its risk stops on the
+	// day the dissolution takes effect.
+	dissolvedOn := ""
+	if d := ua.s.Dissolved; d != nil {
+		dissolvedOn = d.Effective
+		if dissolvedOn >= first && dissolvedOn <= today {
+			dates[dissolvedOn] = true
+		}
+		for d := range dates {
+			if d > dissolvedOn {
+				delete(dates, d)
+			}
+		}
+	}
 	if first == "" || first > today {
 		return nil, nil
 	}
@@ -397,10 +412,14 @@ func (ua *unitAudit) overdue(today string) ([]RuleFinding, error) {
 			if cur.risk.DecisionWithinDays != nil {
 				period = fmt.Sprintf("decision period %d days", *cur.risk.DecisionWithinDays)
 			}
-			stop := "and still applies"
+			stop, stopVI, endedBy := "and still applies", "", ""
 			switch {
 			case revoked:
-				stop = "until its revocation on " + until
+				stop, endedBy = "until its revocation on "+until, "revocation"
+			case until != "" && until == dissolvedOn:
+				endedBy = "dissolution"
+				stop = "until the unit was dissolved on " + until + " (the case was still open then; a dissolved unit cannot be revoked)"
+				stopVI = "; đơn vị giải thể ngày " + until + " khi chưa có quyết định thu hồi"
 			case until != "":
 				stop = "until " + until
 			}
@@ -409,9 +428,9 @@ func (ua *unitAudit) overdue(today string) ([]RuleFinding, error) {
 				Events: cur.ids, Reason: cur.risk.Name,
 				Message: fmt.Sprintf("%s: %s applied to the %s recognition from %s %s, with no revocation decision (due %s; %s)", cur.risk.MessageEN, cur.risk.Rule, cur.risk.Tier, cur.since, stop, due, period),
 				Audit: &Audit{
-					Severity: severity, Tier: cur.risk.Tier, Date: cur.since, Until: until, Rulebook: cur.book, Rule: cur.risk.Rule,
+					Severity: severity, Tier: cur.risk.Tier, Date: cur.since, Until: until, EndedBy: endedBy, Rulebook: cur.book, Rule: cur.risk.Rule,
 					Basis: cur.risk.Basis, Due: due, Failing: cur.risk.Failing, DecisionWithinDays: cur.risk.DecisionWithinDays,
-					MessageVI: fmt.Sprintf("%s: áp dụng từ %s, chưa có quyết định thu hồi (hạn %s)", cur.risk.MessageVI, cur.since, due),
+					MessageVI: fmt.Sprintf("%s: áp dụng từ %s, chưa có quyết định thu hồi (hạn %s)%s", cur.risk.MessageVI, cur.since, due, stopVI),
 				},
 			})
 		}

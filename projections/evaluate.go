@@ -70,9 +70,27 @@ func statusAt(r pebble.Reader, rs *rules.Set, unit string, c cut) (*Status, erro
 	return st, nil
 }
 
+// dissolvedBy reports whether s was dissolved on or before date ("" = now).
+func (s *State) dissolvedBy(date string) bool {
+	return s.Dissolved != nil && (date == "" || s.Dissolved.Effective <= date)
+}
+
+// lastDay is the day before s's dissolution took effect: the last day it
+// existed, on which a dissolved unit is evaluated. A dissolved unit can be
+// neither recognized nor revoked after it, and its children (dissolved with
+// it) are counted as they were then.
+func (s *State) lastDay() string {
+	t, err := time.Parse(time.DateOnly, s.Dissolved.Effective)
+	if err != nil {
+		return s.Dissolved.Effective // the ledger validated the date
+	}
+	return t.AddDate(0, 0, -1).Format(time.DateOnly)
+}
+
 // contextFor loads what rendering s needs beyond its own events. For a
 // current status of a district or province, s.LastDate (the date the rules
-// are applied on, of a copy) moves up to its children's latest date.
+// are applied on, of a copy) moves up to its children's latest date. A unit
+// dissolved by the cut has its children counted on its last day.
 func contextFor(r pebble.Reader, rs *rules.Set, s *State, c cut) (renderContext, error) {
 	adapted, err := adaptedRules(r, rs, s.Province, c.knownAt)
 	if err != nil {
@@ -80,14 +98,26 @@ func contextFor(r pebble.Reader, rs *rules.Set, s *State, c cut) (renderContext,
 	}
 	rc := renderContext{rules: adapted}
 	if s.Kind == "district" || s.Kind == "province" {
-		kids, latest, err := childCounts(r, s, c.asOf)
+		kids, latest, err := children(r, s)
 		if err != nil {
 			return renderContext{}, err
 		}
-		rc.children = kids
-		if c.asOf == "" && latest > s.LastDate {
-			s.LastDate = latest
+		date := c.asOf
+		switch {
+		case s.dissolvedBy(date):
+			date = s.lastDay()
+		case date == "":
+			// The current status is evaluated on the latest business date
+			// of the unit and its children, and the children are counted
+			// on that date too: a district whose communes were all
+			// dissolved later (by the 2025 reform, which recorded no event
+			// on the district) shows them as they stood then, not none.
+			if latest > s.LastDate {
+				s.LastDate = latest
+			}
+			date = s.LastDate
 		}
+		rc.children = countChildren(kids, date)
 	}
 	return rc, nil
 }
@@ -149,17 +179,12 @@ func graded(kind, subkind string) bool {
 	return true
 }
 
-// childCounts counts a district's child units, or a province's units, by
-// kind on date ("" = now), and returns the latest business date among them.
-// A unit counts when registered by date, not dissolved by then, and graded
-// (a xã, not a phường or thị trấn); the others are counted apart as
-// Ungraded. Revoked counts communes whose NTM recognition was revoked by
-// date and which do not hold NTM on date.
+// children returns a district's child units, or a province's units, and
+// the latest business date among them.
 //
-// NB: children are counted as the ledger knows them now; a known_at cut-off
-// applies to the unit's own events and to adaptations, not to its
-// children's.
-func childCounts(r pebble.Reader, s *State, date string) (map[string]rules.ChildCounts, string, error) {
+// NB: children are the ledger's states now; a known_at cut-off applies to
+// the unit's own events and to adaptations, not to its children's.
+func children(r pebble.Reader, s *State) ([]*State, string, error) {
 	prefix := childrenPrefix(s.Unit)
 	if s.Kind == "province" {
 		prefix = provinceUnitsPrefix(s.Unit)
@@ -169,7 +194,7 @@ func childCounts(r pebble.Reader, s *State, date string) (map[string]rules.Child
 		return nil, "", err
 	}
 	defer it.Close()
-	out := map[string]rules.ChildCounts{}
+	var out []*State
 	latest := ""
 	for it.First(); it.Valid(); it.Next() {
 		code := string(it.Key()[len(prefix):])
@@ -186,39 +211,52 @@ func childCounts(r pebble.Reader, s *State, date string) (map[string]rules.Child
 		if c.LastDate > latest {
 			latest = c.LastDate
 		}
+		out = append(out, c)
+	}
+	if err := it.Error(); err != nil {
+		return nil, "", errors.Join(fmt.Errorf("children of %s", s.Unit), err)
+	}
+	return out, latest, nil
+}
+
+// countChildren counts child units by kind on date ("" = now). A unit
+// counts when registered by date, graded (a xã, not a phường or thị trấn;
+// the others are counted apart as Ungraded) and not dissolved by then (the
+// dissolved ones are counted apart as Dissolved). Revoked counts communes
+// whose NTM recognition was revoked by date and which do not hold NTM on
+// date.
+func countChildren(kids []*State, date string) map[string]rules.ChildCounts {
+	out := map[string]rules.ChildCounts{}
+	for _, c := range kids {
 		if date != "" && c.RegisteredOn > date {
-			continue
-		}
-		if c.Dissolved != nil && (date == "" || c.Dissolved.Effective <= date) {
 			continue
 		}
 		cc := out[c.Kind]
 		if cc.Held == nil {
 			cc.Held = map[string]int{}
 		}
-		if !graded(c.Kind, c.Subkind) {
+		switch {
+		case !graded(c.Kind, c.Subkind):
 			cc.Ungraded++
-			out[c.Kind] = cc
-			continue
-		}
-		cc.Total++
-		holdsNTM, lostNTM := false, false
-		for _, h := range c.Held(date) {
-			cc.Held[h.Tier]++
-			holdsNTM = holdsNTM || h.Tier == "ntm"
-		}
-		for _, rec := range c.Recognitions {
-			if rec.Tier == "ntm" && rec.Revoked != "" && (date == "" || rec.Revoked <= date) {
-				lostNTM = true
+		case c.dissolvedBy(date):
+			cc.Dissolved++
+		default:
+			cc.Total++
+			holdsNTM, lostNTM := false, false
+			for _, h := range c.Held(date) {
+				cc.Held[h.Tier]++
+				holdsNTM = holdsNTM || h.Tier == "ntm"
 			}
-		}
-		if lostNTM && !holdsNTM {
-			cc.Revoked++
+			for _, rec := range c.Recognitions {
+				if rec.Tier == "ntm" && rec.Revoked != "" && (date == "" || rec.Revoked <= date) {
+					lostNTM = true
+				}
+			}
+			if lostNTM && !holdsNTM {
+				cc.Revoked++
+			}
 		}
 		out[c.Kind] = cc
 	}
-	if err := it.Error(); err != nil {
-		return nil, "", errors.Join(fmt.Errorf("children of %s", s.Unit), err)
-	}
-	return out, latest, nil
+	return out
 }

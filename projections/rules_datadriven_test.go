@@ -186,6 +186,9 @@ func describeStatus(st *Status, conditions bool) string {
 		fmt.Fprintf(&b, " (column %s by %s)", st.ThresholdColumn, st.ThresholdBasis)
 	}
 	b.WriteString("\n")
+	if d := st.Dissolved; d != nil {
+		fmt.Fprintf(&b, "dissolved on %s into %v (%s)\n", d.Effective, d.Into, d.Resolution)
+	}
 	for _, r := range st.Recognitions {
 		fmt.Fprintf(&b, "held %s since %s (%s)\n", r.Tier, r.Granted, r.Rulebook)
 	}
@@ -255,7 +258,14 @@ func describeStatus(st *Status, conditions bool) string {
 			held = append(held, fmt.Sprintf("%s %d (%v%%)", t, n, c.Percent[t]))
 		}
 		slices.Sort(held)
-		fmt.Fprintf(&b, "children %s: %d, held %s, revoked %d (%v%%)\n", k, c.Total, strings.Join(held, ", "), c.Revoked, c.RevokedPercent)
+		fmt.Fprintf(&b, "children %s: %d, held %s, revoked %d (%v%%)", k, c.Total, strings.Join(held, ", "), c.Revoked, c.RevokedPercent)
+		if c.Ungraded > 0 {
+			fmt.Fprintf(&b, ", ungraded %d", c.Ungraded)
+		}
+		if c.Dissolved > 0 {
+			fmt.Fprintf(&b, ", dissolved %d", c.Dissolved)
+		}
+		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "eligible %v\n", st.Eligible)
 	if tier := nextTier(st); tier != "" && conditions {
@@ -272,6 +282,9 @@ func describeStatus(st *Status, conditions bool) string {
 			fmt.Fprintf(&b, ", transition until %s", r.GraceUntil)
 		}
 		fmt.Fprintf(&b, "\n  vi: %s\n  en: %s\n", r.MessageVI, r.MessageEN)
+	}
+	for _, r := range st.RisksOpenWhenDissolved {
+		fmt.Fprintf(&b, "open when dissolved: %s, %s, failing %v key %v\n", r.Name, r.Tier, r.Failing, r.Key)
 	}
 	for _, u := range st.Unsourced {
 		fmt.Fprintf(&b, "unsourced: %s\n", u)
@@ -316,6 +329,9 @@ func (h *harness) findings(t *testing.T, d *datadriven.TestData) string {
 		}
 		if a.Until != "" {
 			fmt.Fprintf(&b, " until %s", a.Until)
+		}
+		if a.EndedBy != "" {
+			fmt.Fprintf(&b, " ended by %s", a.EndedBy)
 		}
 		fmt.Fprintf(&b, "\n  %s\n", f.Message)
 	}

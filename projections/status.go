@@ -50,6 +50,10 @@ type Status struct {
 	// Risks lists every revocation rule that applies (Risk is the first:
 	// the lowest tier, whose revocation ends the higher ones too).
 	Risks []Risk `json:"risks,omitempty"`
+	// RisksOpenWhenDissolved are, for a dissolved unit, the rules that
+	// applied on its last day: a dissolved unit can no longer be revoked,
+	// so it is not at risk, but the case was open when it was dissolved.
+	RisksOpenWhenDissolved []Risk `json:"risks_open_when_dissolved,omitempty"`
 	// Children counts the unit's child units by kind (districts and
 	// provinces), on EvaluatedOn.
 	Children map[string]ChildShare `json:"children,omitempty"`
@@ -133,9 +137,13 @@ func renderIn(rc renderContext, s *State, date string) *Status {
 		Recognitions: []HeldRecognition{}, Criteria: map[string]CriteriaSet{}, Eligible: []string{},
 		Satisfaction: s.Satisfaction,
 	}
-	if s.Dissolved != nil && (date == "" || s.Dissolved.Effective <= date) {
+	dissolved := s.dissolvedBy(date)
+	if dissolved {
+		// A dissolved unit is evaluated on its last day: what it held and
+		// how its children stood when it was dissolved, not an empty unit.
 		st.Dissolved = s.Dissolved
 		st.DissolvedInto = s.Dissolved.Into
+		date = s.lastDay()
 	}
 	on := date
 	if on == "" {
@@ -214,6 +222,9 @@ func renderIn(rc renderContext, s *State, date string) *Status {
 		}
 	}
 	st.Risks = book.Risks(s.Kind, on, heldList, func(tier string) []rules.Standing { return standings[tier] }, rc.children)
+	if dissolved {
+		st.RisksOpenWhenDissolved, st.Risks = st.Risks, nil
+	}
 	if len(st.Risks) > 0 {
 		st.Risk = &st.Risks[0]
 		st.AtRisk = true

@@ -5,9 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
 
 	"github.com/cockroachdb/pebble/v2"
+	json "github.com/goccy/go-json"
 
 	"github.com/ntmledger/ntmledger/events"
 	"github.com/ntmledger/ntmledger/internal/projector"

@@ -24,9 +24,9 @@ import (
 	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/ntmledger/ntmledger/events"
+	"github.com/ntmledger/ntmledger/internal/gen"
 	"github.com/ntmledger/ntmledger/internal/natsserver"
 	"github.com/ntmledger/ntmledger/internal/node"
-	"github.com/ntmledger/ntmledger/internal/scenario"
 	"github.com/ntmledger/ntmledger/ledger"
 )
 
@@ -35,9 +35,10 @@ type runner struct {
 	rep *Report
 	log *slog.Logger
 
-	eventsFile string // JSON Lines of the history
-	bodiesFile string // length-prefixed stored bodies for the raw baseline
-	count      int    // events generated
+	eventsFile string   // JSON Lines of the history
+	bodiesFile string   // length-prefixed stored bodies for the raw baseline
+	count      int      // events generated
+	units      []string // assessed units, for the query and live phases
 	node       *node.Node
 	stored     uint64 // the ledger's last sequence after import
 
@@ -61,11 +62,37 @@ func (r *runner) close() {
 	}
 }
 
-// generate writes the history as JSON Lines, and the stored bodies the raw
+// generate writes the history as JSON Lines — a prefix of the synthetic
+// national history of `ntmledger gen` (real units, chronological), with
+// enough communes for the size asked — and the stored bodies the raw
 // baseline publishes, so no phase measures generation.
-func (r *runner) generate(_ context.Context) error {
+func (r *runner) generate(ctx context.Context) error {
 	r.eventsFile = filepath.Join(r.cfg.Dir, "history.jsonl")
 	r.bodiesFile = filepath.Join(r.cfg.Dir, "bodies.bin")
+	full := filepath.Join(r.cfg.Dir, "gen.jsonl")
+	gf, err := os.Create(full)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(full)
+	// About 1,200 events per commune over 2016-2026; 0 is every commune.
+	communes := r.cfg.Events/1100 + 1
+	if communes >= 7692 {
+		communes = 0
+	}
+	st, err := gen.Write(ctx, gf, gen.Config{Seed: 1, Communes: communes})
+	if cerr := gf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	r.log.Info("generated", "communes", st.Communes, "events", st.Events)
+	gf, err = os.Open(full)
+	if err != nil {
+		return err
+	}
+	defer gf.Close()
 	ef, err := os.Create(r.eventsFile)
 	if err != nil {
 		return err
@@ -77,46 +104,42 @@ func (r *runner) generate(_ context.Context) error {
 	}
 	defer bf.Close()
 	ew, bw := bufio.NewWriterSize(ef, 1<<20), bufio.NewWriterSize(bf, 1<<20)
-	enc := json.NewEncoder(ew)
-	enc.SetEscapeHTML(false)
-	const perProvince = 1000
-	years := 5
-	for p := 0; r.count < r.cfg.Events; p++ {
-		if p*perProvince > 89_900 {
-			years++ // beyond 90,000 communes, deepen the history instead
-			p = 0
+	sc := bufio.NewScanner(gf)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	seen := map[string]bool{}
+	for r.count < r.cfg.Events && sc.Scan() {
+		in, err := events.DecodeInput(sc.Bytes())
+		if err != nil {
+			return fmt.Errorf("generated event %d: %w", r.count, err)
 		}
-		ins := scenario.Events(scenario.Config{
-			Communes: perProvince, Years: years, Seed: uint64(years), Province: strconv.Itoa(10 + p%89),
-			Offset: p * perProvince, WithNoise: true,
-		})
-		if years > 5 {
-			ins = ins[len(ins)*(years-1)/years:] // only the new last year
+		if _, err := events.Validate(in); err != nil {
+			return fmt.Errorf("generated event %d: %w", r.count, err)
 		}
-		for _, in := range ins {
-			if r.count >= r.cfg.Events {
-				break
-			}
-			if err := enc.Encode(in); err != nil {
-				return err
-			}
-			if _, err := events.Validate(in); err != nil {
-				return fmt.Errorf("generated event %d: %w", r.count, err)
-			}
-			ev := &events.Event{ID: in.ID, Type: in.Type, Unit: in.Unit, OccurredAt: in.OccurredAt,
-				RecordedAt: "2026-01-01T00:00:00.000000000Z", Actor: *in.Actor, Document: in.Document, Data: in.Data,
-				Version: 1, PrevHash: strings.Repeat("0", 64)}
-			body, err := events.Seal(ev)
-			if err != nil {
-				return err
-			}
-			var hdr [4]byte
-			binary.BigEndian.PutUint32(hdr[:], uint32(len(body)))
-			bw.Write(hdr[:])
-			bw.WriteString(in.Unit + "\n" + in.ID + "\n")
-			bw.Write(body)
-			r.count++
+		ew.Write(sc.Bytes())
+		ew.WriteByte('\n')
+		if in.Type == events.CriterionAssessed && !seen[in.Unit] {
+			seen[in.Unit] = true
+			r.units = append(r.units, in.Unit)
 		}
+		ev := &events.Event{ID: in.ID, Type: in.Type, Unit: in.Unit, OccurredAt: in.OccurredAt,
+			RecordedAt: "2026-01-01T00:00:00.000000000Z", Actor: *in.Actor, Document: in.Document, Data: in.Data,
+			Version: 1, PrevHash: strings.Repeat("0", 64)}
+		body, err := events.Seal(ev)
+		if err != nil {
+			return err
+		}
+		var hdr [4]byte
+		binary.BigEndian.PutUint32(hdr[:], uint32(len(body)))
+		bw.Write(hdr[:])
+		bw.WriteString(in.Unit + "\n" + in.ID + "\n")
+		bw.Write(body)
+		r.count++
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if len(r.units) == 0 {
+		return fmt.Errorf("the first %d events assess no unit: ask for more events", r.count)
 	}
 	if err := ew.Flush(); err != nil {
 		return err

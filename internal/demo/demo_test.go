@@ -80,12 +80,19 @@ func (a api) get(path string, out any) {
 }
 
 type status struct {
-	Unit          string   `json:"unit"`
-	Name          string   `json:"name"`
-	Tier          string   `json:"tier"`
-	AtRisk        bool     `json:"at_risk"`
-	DissolvedInto []string `json:"dissolved_into"`
-	FormedFrom    []string `json:"formed_from"`
+	Unit              string   `json:"unit"`
+	Name              string   `json:"name"`
+	Tier              string   `json:"tier"`
+	AtRisk            bool     `json:"at_risk"`
+	EvaluatedOn       string   `json:"evaluated_on"`
+	OpenWhenDissolved []any    `json:"risks_open_when_dissolved"`
+	DissolvedInto     []string `json:"dissolved_into"`
+	FormedFrom        []string `json:"formed_from"`
+	Children          map[string]struct {
+		Total     int            `json:"total"`
+		Held      map[string]int `json:"held"`
+		Dissolved int            `json:"dissolved"`
+	} `json:"children"`
 }
 
 // progressRow is a row of GET /v1/progress/{code}.
@@ -206,10 +213,25 @@ func TestLoadShowsThePublishedFigures(t *testing.T) {
 			t.Errorf("%s on 2020-12-31: tier %q, want %s", d.Name, s.Tier, want)
 		}
 	}
+	// Đinh Xá: at risk from the 2024 inspection until it was dissolved by
+	// the reform; then evaluated on its last day, not at risk (it can no
+	// longer be revoked), with R1 listed as open when dissolved.
 	var dx status
-	a.get("/v1/units/"+demo.HaNamAtRisk, &dx)
+	a.get("/v1/units/"+demo.HaNamAtRisk+"?as_of=2025-06-30", &dx)
 	if !dx.AtRisk {
-		t.Errorf("Đinh Xá is not at risk")
+		t.Errorf("Đinh Xá on 2025-06-30 is not at risk")
+	}
+	a.get("/v1/units/"+demo.HaNamAtRisk, &dx)
+	if dx.AtRisk || dx.EvaluatedOn != "2025-06-30" || len(dx.OpenWhenDissolved) == 0 || dx.Tier != "ntm" {
+		t.Errorf("Đinh Xá now: tier %q, at risk %v, evaluated on %s, open when dissolved %v; want ntm, not at risk, on 2025-06-30, R1 open",
+			dx.Tier, dx.AtRisk, dx.EvaluatedOn, dx.OpenWhenDissolved)
+	}
+	var risky struct {
+		Units []status `json:"units"`
+	}
+	a.get("/v1/units?at_risk=true", &risky)
+	if len(risky.Units) != 0 {
+		t.Errorf("%d units at risk now, want none (the at-risk communes were dissolved on 2025-07-01)", len(risky.Units))
 	}
 
 	// Lào Cai (seed 001): 62 recognized before the 2024 round, 72 after it.
@@ -271,6 +293,10 @@ func TestLoadShowsThePublishedFigures(t *testing.T) {
 			Kind    string `json:"kind"`
 			Unit    string `json:"unit"`
 			Message string `json:"message"`
+			Audit   struct {
+				Until   string `json:"until"`
+				EndedBy string `json:"ended_by"`
+			} `json:"audit"`
 		} `json:"findings"`
 	}
 	var kinds []string
@@ -280,11 +306,28 @@ func TestLoadShowsThePublishedFigures(t *testing.T) {
 			kinds = append(kinds, f.Kind+" "+f.Unit)
 			if f.Kind != "revocation_overdue" {
 				t.Errorf("finding %s %s: %s", f.Kind, f.Unit, f.Message)
+			} else if f.Audit.Until != "2025-07-01" || f.Audit.EndedBy != "dissolution" {
+				// A dissolved commune cannot be revoked: the case ends
+				// with the reform, still open.
+				t.Errorf("overdue %s until %q ended by %q, want 2025-07-01 by dissolution", f.Unit, f.Audit.Until, f.Audit.EndedBy)
 			}
 		}
 	}
 	if want := "[revocation_overdue " + demo.HaNamAtRisk + " revocation_overdue 02794]"; fmt.Sprint(kinds) != want {
 		t.Errorf("findings %v, want %s", kinds, want)
+	}
+
+	// A pre-reform district (its communes dissolved by the reform, no event
+	// on the district itself) counts its xã as they stood on its latest
+	// date: Châu Thành (Trà Vinh), recognized ntm in 2021, all NTM.
+	var ct status
+	a.get("/v1/units/847", &ct)
+	if c := ct.Children["commune"]; c.Total == 0 || c.Held["ntm"] != c.Total || ct.Tier != "ntm" {
+		t.Errorf("847 %s now: tier %q, communes %+v; want ntm with all its xã ntm", ct.Name, ct.Tier, c)
+	}
+	a.get("/v1/units/847?as_of=2025-08-01", &ct)
+	if c := ct.Children["commune"]; c.Total != 0 || c.Dissolved == 0 {
+		t.Errorf("847 on 2025-08-01: communes %+v; want none, all dissolved", c)
 	}
 
 	// Tân Trụ (seed 003): Quê Mỹ Thạnh at 15/19 advanced criteria on

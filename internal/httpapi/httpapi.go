@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/ntmledger/ntmledger/events"
 	"github.com/ntmledger/ntmledger/internal/node"
 	"github.com/ntmledger/ntmledger/ledger"
@@ -56,12 +58,18 @@ type apiError struct {
 	Field string `json:"field,omitempty"`
 }
 
+// writeJSON answers with v as JSON (encoded by goccy/go-json: reads are the
+// hot path, and it encodes the views' types about twice as fast).
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := gojson.MarshalNoEscape(v)
+	if err != nil {
+		code = http.StatusInternalServerError
+		b, _ = json.Marshal(map[string]string{"error": "encode response: " + err.Error()})
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {

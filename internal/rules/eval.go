@@ -199,6 +199,9 @@ type ChildCounts struct {
 	// (phường and thị trấn among communes, quận among districts): they are
 	// not in Total, Held or Revoked.
 	Ungraded int `json:"ungraded,omitempty"`
+	// Dissolved counts the graded units dissolved by the date (merged into
+	// others): no longer among the unit's children.
+	Dissolved int `json:"dissolved,omitempty"`
 }
 
 // Facts are what the recognition conditions of a tier are checked against.
@@ -288,6 +291,8 @@ func (t *Tier) Check(f Facts) (eligible bool, results []ConditionResult) {
 				r.State, r.Detail = CondNotChecked, "child units not loaded in this view"
 			case c.Percent == nil:
 				r.State, r.Detail = CondUnsourced, fmt.Sprintf("required share of %s not sourced (%d of %d)", what, held, cc.Total)
+			case (!ok || cc.Total == 0) && cc.Dissolved > 0:
+				r.State, r.Detail = CondMissing, fmt.Sprintf("no %ss under this unit: its %d %ss were dissolved", c.ChildKind, cc.Dissolved, c.ChildKind)
 			case !ok || cc.Total == 0:
 				r.State, r.Detail = CondMissing, fmt.Sprintf("no %ss registered under this unit", c.ChildKind)
 			case float64(held)*100 >= *c.Percent*float64(cc.Total):
@@ -297,7 +302,7 @@ func (t *Tier) Check(f Facts) (eligible bool, results []ConditionResult) {
 			}
 			if f.Children != nil && cc.Ungraded > 0 {
 				// Phường and thị trấn (or quận) are not graded.
-				r.Detail += fmt.Sprintf("; %d urban %ss not counted", cc.Ungraded, c.ChildKind)
+				r.Detail += fmt.Sprintf("; urban %ss not counted: %d", c.ChildKind, cc.Ungraded)
 			}
 		case CondDeclared:
 			r.State, r.Detail = CondNotChecked, c.TextEN
