@@ -343,6 +343,28 @@ func (ua *unitAudit) overdue(today string) ([]RuleFinding, error) {
 			}
 		}
 	}
+	// A district's D1 follows its communes: the dates their recognitions
+	// were granted or revoked, and they were dissolved, are dates too.
+	if ua.s.Kind == "district" {
+		kids, _, err := children(ua.r, ua.s)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range kids {
+			ds := []string{}
+			for _, g := range c.Recognitions {
+				ds = append(ds, g.Granted, g.Revoked)
+			}
+			if c.Dissolved != nil {
+				ds = append(ds, c.Dissolved.Effective)
+			}
+			for _, d := range ds {
+				if d != "" && d >= first && d <= today {
+					dates[d] = true
+				}
+			}
+		}
+	}
 	// A dissolved unit can no longer be revoked: its risk stops on the
 	// day the dissolution takes effect.
 	dissolvedOn := ""
