@@ -343,8 +343,10 @@ func (ua *unitAudit) overdue(today string) ([]RuleFinding, error) {
 			}
 		}
 	}
-	// A district's D1 follows its communes: the dates their recognitions
-	// were granted or revoked, and they were dissolved, are dates too.
+	// A district's D1 follows its communes: the dates a commune that lost a
+	// recognition had its recognitions granted or revoked, and the dates
+	// communes were dissolved, are dates too. (Other grants do not move
+	// D1; leaving them out keeps the dates few.)
 	if ua.s.Kind == "district" {
 		kids, _, err := children(ua.r, ua.s)
 		if err != nil {
@@ -352,8 +354,10 @@ func (ua *unitAudit) overdue(today string) ([]RuleFinding, error) {
 		}
 		for _, c := range kids {
 			ds := []string{}
-			for _, g := range c.Recognitions {
-				ds = append(ds, g.Granted, g.Revoked)
+			if slices.ContainsFunc(c.Recognitions, func(g Recognition) bool { return g.Revoked != "" }) {
+				for _, g := range c.Recognitions {
+					ds = append(ds, g.Granted, g.Revoked)
+				}
 			}
 			if c.Dissolved != nil {
 				ds = append(ds, c.Dissolved.Effective)
