@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
-
-	gojson "github.com/goccy/go-json"
 )
 
 // Canonical returns raw JSON in canonical form: object keys sorted, no
@@ -245,13 +243,15 @@ func Encode(e *Event) ([]byte, error) { return body(e, true) }
 
 // Decode parses a stored body. It does not verify the hash; see Verify.
 //
-// Stored bodies are read on every projection and rebuild, so they are
-// decoded with goccy/go-json (about five times faster than encoding/json
-// here). A body it misreads cannot pass unnoticed: the hash recomputed from
-// the decoded fields would not match.
+// Stored bodies are decoded with encoding/json, not a faster decoder built
+// on unsafe string aliasing such as goccy/go-json, whose decoders can hand
+// out strings backed by buffers they reuse (its issues #421, #519, #572:
+// values later read as garbage). A legal record does not take that risk
+// for speed; projectors decode in their reader goroutine, in parallel with
+// applying.
 func Decode(b []byte) (*Event, error) {
 	var e Event
-	if err := gojson.Unmarshal(b, &e); err != nil {
+	if err := json.Unmarshal(b, &e); err != nil {
 		return nil, fmt.Errorf("decode stored event: %w", err)
 	}
 	if e.ID == "" || e.Type == "" || e.Unit == "" {

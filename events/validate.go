@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	gojson "github.com/goccy/go-json"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -165,37 +164,9 @@ func ParseData(t Type, raw json.RawMessage) (any, error) {
 	return v, nil
 }
 
-// strictUnmarshal decodes b into v, rejecting unknown fields and trailing
-// data. The fast decoder answers for valid input; whatever it rejects is
-// decoded again by encoding/json, whose errors name the field
-// (FuzzStrictDecoders checks that the two agree on what they accept).
-func strictUnmarshal(b []byte, v any) error {
-	if fastStrict(b, v) == nil {
-		return nil
-	}
-	return stdStrict(b, v)
-}
-
-func fastStrict(b []byte, v any) error {
-	// goccy/go-json does not check the syntax inside values it keeps raw
-	// (json.RawMessage); encoding/json's scanner does, cheaply.
-	if !json.Valid(b) {
-		return errors.New("invalid JSON")
-	}
-	dec := gojson.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("unexpected data after the JSON object")
-	}
-	var rest any
-	if err := dec.Decode(&rest); !errors.Is(err, io.EOF) {
-		return errors.New("unexpected data after the JSON object")
-	}
-	return nil
-}
+// strictUnmarshal decodes b into v with encoding/json, rejecting unknown
+// fields and trailing data; its errors name the field.
+func strictUnmarshal(b []byte, v any) error { return stdStrict(b, v) }
 
 func stdStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))

@@ -2,6 +2,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,8 +12,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	gojson "github.com/goccy/go-json"
 
 	"github.com/ntmledger/ntmledger/events"
 	"github.com/ntmledger/ntmledger/internal/node"
@@ -58,10 +57,13 @@ type apiError struct {
 	Field string `json:"field,omitempty"`
 }
 
-// writeJSON answers with v as JSON (encoded by goccy/go-json: reads are the
-// hot path, and it encodes the views' types about twice as fast).
+// writeJSON answers with v as JSON, with its length.
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := gojson.MarshalNoEscape(v)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if err != nil {
 		code = http.StatusInternalServerError
 		b, _ = json.Marshal(map[string]string{"error": "encode response: " + err.Error()})
