@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -87,70 +89,61 @@ func (l *Ledger) Verify(ctx context.Context, unit string, progress func(at, last
 		events int
 	}
 	chains := map[string]*chain{}
-	pending := ci.NumPending
-	if pending > 0 {
+	if ci.NumPending > 0 {
 		msgs, err := cons.Messages(jetstream.PullMaxMessages(4096))
 		if err != nil {
 			return nil, fmt.Errorf("verify: read stream: %w", err)
 		}
 		defer msgs.Stop()
-		for {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("verify: %w", err)
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		chunks := decodeInOrder(ctx, msgs)
+		for ch := range chunks {
+			res := <-ch
+			if res.err != nil {
+				return nil, res.err
 			}
-			msg, err := msgs.Next()
-			if err != nil {
-				return nil, fmt.Errorf("verify: read stream: %w", err)
-			}
-			md, err := msg.Metadata()
-			if err != nil {
-				return nil, fmt.Errorf("verify: message metadata: %w", err)
-			}
-			seq := md.Sequence.Stream
-			_, u := projector.SubjectUnit(msg.Subject())
-			c := chains[u]
-			if c == nil {
-				c = &chain{}
-				chains[u] = c
-			}
-			rep.Events++
-			var cerr *events.ChainError
-			ev, err := events.Decode(msg.Data())
-			switch {
-			case err != nil:
-				cerr = &events.ChainError{Reason: events.ChainUndecodable, Detail: err.Error()}
-			case ev.Unit != u:
-				cerr = &events.ChainError{Reason: events.ChainWrongSubject, Detail: fmt.Sprintf("event %s names unit %s but was published on %s", ev.ID, ev.Unit, msg.Subject())}
-			default:
-				if err := events.Link(ev, c.head.Version, c.head.Hash); err != nil {
-					if !errors.As(err, &cerr) {
-						return nil, err
+			for i := range res.items {
+				it := &res.items[i]
+				c := chains[it.unit]
+				if c == nil {
+					c = &chain{}
+					chains[it.unit] = c
+				}
+				rep.Events++
+				cerr := it.cerr
+				ev := it.ev
+				if cerr == nil {
+					if err := events.Link(ev, c.head.Version, c.head.Hash); err != nil {
+						if !errors.As(err, &cerr) {
+							return nil, err
+						}
+					} else if _, err := ev.ParsedData(); err != nil {
+						cerr = &events.ChainError{Reason: events.ChainUndecodable, Detail: fmt.Sprintf("event %s: %v", ev.ID, err)}
 					}
-				} else if _, err := ev.ParsedData(); err != nil {
-					cerr = &events.ChainError{Reason: events.ChainUndecodable, Detail: fmt.Sprintf("event %s: %v", ev.ID, err)}
 				}
-			}
-			if cerr == nil {
-				c.head = projector.Head{Version: ev.Version, Seq: seq, Hash: ev.Hash}
-				c.events++
-			} else if c.brk == nil {
-				c.brk = &ChainBreak{
-					Unit: u, Subject: msg.Subject(), Seq: seq, Version: c.head.Version + 1,
-					Reason: cerr.Reason, Detail: cerr.Detail, LastGood: c.head.Seq, Bad: 1,
+				if cerr == nil {
+					c.head = projector.Head{Version: ev.Version, Seq: it.seq, Hash: ev.Hash}
+					c.events++
+				} else if c.brk == nil {
+					c.brk = &ChainBreak{
+						Unit: it.unit, Subject: it.subject, Seq: it.seq, Version: c.head.Version + 1,
+						Reason: cerr.Reason, Detail: cerr.Detail, LastGood: c.head.Seq, Bad: 1,
+					}
+					if ev != nil {
+						c.brk.Claimed, c.brk.ID = ev.Version, ev.ID
+					}
+				} else {
+					c.brk.Bad++
 				}
-				if ev != nil {
-					c.brk.Claimed, c.brk.ID = ev.Version, ev.ID
+				if progress != nil && (it.last || it.seq%10000 == 0) {
+					progress(it.seq, last)
 				}
-			} else {
-				c.brk.Bad++
+				rep.ThroughSeq = max(rep.ThroughSeq, it.seq)
 			}
-			if progress != nil && (md.NumPending == 0 || seq%10000 == 0) {
-				progress(seq, last)
-			}
-			rep.ThroughSeq = max(rep.ThroughSeq, seq)
-			if md.NumPending == 0 {
-				break
-			}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
 		}
 	}
 	rep.Units = len(chains)
@@ -162,4 +155,123 @@ func (l *Ledger) Verify(ctx context.Context, unit string, progress func(at, last
 	slices.SortFunc(rep.Breaks, func(a, b ChainBreak) int { return strings.Compare(a.Unit, b.Unit) })
 	rep.OK = len(rep.Breaks) == 0
 	return rep, nil
+}
+
+// verifyItem is one message of the stream, decoded and hashed.
+type verifyItem struct {
+	seq     uint64
+	subject string
+	unit    string
+	ev      *events.Event
+	cerr    *events.ChainError // set when it did not decode or names another unit
+	last    bool               // the last message pending when verify began reading
+}
+
+type verifyChunk struct {
+	items []verifyItem
+	err   error
+}
+
+// verifyChunkSize is how many messages a decoding worker takes at a time.
+const verifyChunkSize = 512
+
+// decodeInOrder reads the stream up to the last message pending and
+// decodes and hashes it on every core, in chunks, handing the chunks back in
+// stream order: the chains are then linked in one goroutine, cheaply. The
+// channel closes after the last chunk or on the first error (which its
+// chunk carries) or when ctx is done.
+func decodeInOrder(ctx context.Context, msgs jetstream.MessagesContext) <-chan chan verifyChunk {
+	workers := max(1, runtime.GOMAXPROCS(0))
+	ordered := make(chan chan verifyChunk, 2*workers)
+	type job struct {
+		msgs []jetstream.Msg
+		out  chan verifyChunk
+	}
+	jobs := make(chan job, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				j.out <- decodeChunk(j.msgs)
+			}
+		}()
+	}
+	go func() {
+		defer close(ordered)
+		defer func() { close(jobs); wg.Wait() }()
+		batch := make([]jetstream.Msg, 0, verifyChunkSize)
+		send := func() bool {
+			out := make(chan verifyChunk, 1)
+			select {
+			case ordered <- out:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case jobs <- job{msgs: batch, out: out}:
+			case <-ctx.Done():
+				return false
+			}
+			batch = make([]jetstream.Msg, 0, verifyChunkSize)
+			return true
+		}
+		fail := func(err error) {
+			out := make(chan verifyChunk, 1)
+			out <- verifyChunk{err: err}
+			select {
+			case ordered <- out:
+			case <-ctx.Done():
+			}
+		}
+		for {
+			msg, err := msgs.Next()
+			if err != nil {
+				if ctx.Err() == nil {
+					fail(fmt.Errorf("verify: read stream: %w", err))
+				}
+				return
+			}
+			md, err := msg.Metadata()
+			if err != nil {
+				fail(fmt.Errorf("verify: message metadata: %w", err))
+				return
+			}
+			batch = append(batch, msg)
+			done := md.NumPending == 0
+			if (len(batch) == verifyChunkSize || done) && !send() {
+				return
+			}
+			if done {
+				return
+			}
+		}
+	}()
+	return ordered
+}
+
+// decodeChunk decodes and hashes a run of messages.
+func decodeChunk(msgs []jetstream.Msg) verifyChunk {
+	items := make([]verifyItem, len(msgs))
+	for i, msg := range msgs {
+		md, err := msg.Metadata()
+		if err != nil {
+			return verifyChunk{err: fmt.Errorf("verify: message metadata: %w", err)}
+		}
+		_, u := projector.SubjectUnit(msg.Subject())
+		it := verifyItem{seq: md.Sequence.Stream, subject: msg.Subject(), unit: u, last: md.NumPending == 0}
+		ev, err := events.Decode(msg.Data())
+		switch {
+		case err != nil:
+			it.cerr = &events.ChainError{Reason: events.ChainUndecodable, Detail: err.Error()}
+		case ev.Unit != u:
+			it.cerr = &events.ChainError{Reason: events.ChainWrongSubject, Detail: fmt.Sprintf("event %s names unit %s but was published on %s", ev.ID, ev.Unit, msg.Subject())}
+		default:
+			ev.Precompute()
+		}
+		it.ev = ev
+		items[i] = it
+	}
+	return verifyChunk{items: items}
 }
