@@ -71,3 +71,41 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+const storedBody = `{"id":"014QKJWY00K0JT63D5GC5Q0SHP","type":"criterion.assessed","unit":"13306","occurred_at":"2024-10-01","recorded_at":"2026-01-01T00:00:00.000000000Z","actor":{"id":"pnn-347","role":"district","name":"Phòng Nông nghiệp thành phố Phủ Lý"},"data":{"criterion":"17.1","stage":"district","status":"met","tier":"ntm","value":92.5},"version":12,"prev_hash":"7f0c0d7d2f1b8c1e7a0d5b3b1c6f4e2a9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a","hash":"8f0c0d7d2f1b8c1e7a0d5b3b1c6f4e2a9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"}`
+
+// FuzzDecode: whatever stored body Decode accepts, encoding/json accepts
+// too and reads the same event — the fast decoder of stored bodies never
+// sees something else than the standard one would.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(storedBody))
+	f.Add([]byte(`{"id":"a","type":"t","unit":"u","ID":"b"}`))
+	f.Add([]byte(`{"id":"a","type":"t","unit":"u","id":"b"}`))
+	f.Add([]byte(`{"id":"a","type":"t","unit":"\xff"}`))
+	f.Add([]byte(`{"id":"a","type":"t","unit":"u","data":{"x":[1,2,{"y":null}]},"version":1e2}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ev, err := events.Decode(b)
+		if err != nil {
+			return
+		}
+		var std events.Event
+		if err := json.Unmarshal(b, &std); err != nil {
+			t.Fatalf("Decode accepts what encoding/json rejects (%v): %q", err, b)
+		}
+		got, _ := json.Marshal(ev)
+		want, _ := json.Marshal(&std)
+		if string(got) != string(want) {
+			t.Fatalf("decoders disagree on %q:\nDecode        %s\nencoding/json %s", b, got, want)
+		}
+	})
+}
+
+// BenchmarkDecode decodes a typical stored body.
+func BenchmarkDecode(b *testing.B) {
+	body := []byte(storedBody)
+	for b.Loop() {
+		if _, err := events.Decode(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
