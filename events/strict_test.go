@@ -3,10 +3,13 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 )
 
-// FuzzStrictDecoders: the strict decoder accepts only valid JSON objects
+// FuzzStrictDecoders: the fast strict decoder accepts nothing encoding/json
+// rejects and reads the same values; the strict decoder accepts only valid
+// JSON objects
 // without unknown fields or trailing data, never panics, and what it
 // accepts survives a round trip: its encoding decodes to a value with the
 // same encoding — for the envelope and for every type's data.
@@ -37,12 +40,29 @@ func FuzzStrictDecoders(f *testing.F) {
 			t.Fatalf("round trip of %q changed the value:\n%s\n%s (%v)", b, enc, enc2, err)
 		}
 	}
+	// The fast decoder accepts nothing encoding/json rejects, and reads
+	// the same values.
+	agree := func(t *testing.T, b []byte, fresh func() any) {
+		t.Helper()
+		fast, std := fresh(), fresh()
+		if fastStrict(b, fast) != nil {
+			return
+		}
+		if err := stdStrict(b, std); err != nil {
+			t.Fatalf("fast decoder accepts what encoding/json rejects (%v): %q", err, b)
+		}
+		if !reflect.DeepEqual(fast, std) {
+			t.Fatalf("decoders disagree on %q:\nfast %+v\nstd  %+v", b, fast, std)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		agree(t, b, func() any { return new(Input) })
 		var in Input
 		if strictUnmarshal(b, &in) == nil {
 			roundTrip(t, b, &in, func() any { return new(Input) })
 		}
 		for _, sp := range specs {
+			agree(t, b, sp.data)
 			if v := sp.data(); strictUnmarshal(b, v) == nil {
 				roundTrip(t, b, v, sp.data)
 			}
