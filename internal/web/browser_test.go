@@ -194,6 +194,22 @@ func assessment(unit, date, criterion, status string) events.Input {
 	return events.Input{Type: events.CriterionAssessed, Unit: unit, OccurredAt: date, Actor: inspector, Data: data}
 }
 
+// province is the provincial People's Committee of the new Ninh Bình,
+// which recognizes its communes.
+var province = &events.Actor{ID: "ubnd-37", Role: "province", Name: "UBND tỉnh Ninh Bình"}
+
+// liemHa is a xã of the new Ninh Bình formed on 2025-07-01: in the demo it
+// holds no tier.
+const liemHa = "13456@2025"
+
+// carryOver is the explicit grant that carries a recognition over to a
+// unit formed by the reform (no recognition carries over by itself).
+func carryOver(unit, date string) events.Input {
+	data, _ := json.Marshal(map[string]string{"tier": "ntm"})
+	return events.Input{Type: events.RecognitionGranted, Unit: unit, OccurredAt: date, Actor: province, Data: data,
+		Document: &events.Document{Number: "100/QĐ-UBND", Date: date, Issuer: "UBND tỉnh Ninh Bình"}}
+}
+
 func revocation(unit, date string) events.Input {
 	data, _ := json.Marshal(map[string]string{"tier": "ntm", "reason": "not_maintained", "basis": "18/2022/QĐ-TTg", "note": "Tiêu chí 10 không duy trì"})
 	return events.Input{Type: events.RecognitionRevoked, Unit: unit, OccurredAt: date, Actor: inspector, Data: data,
@@ -212,12 +228,31 @@ func TestDashboardInBrowser(t *testing.T) {
 		return v
 	}
 
-	// The overview, as of the eve of the 2025 reform: every province's
-	// communes by tier, in Vietnamese, on a 1366×768 screen.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768), chromedp.Navigate(base+"/#/?as_of=2025-06-30")); err != nil {
+	// The default overview: after the reform no commune holds a tier, so
+	// the page shows the figures as of the latest recognition (20/06/2025,
+	// Trà Vinh's last round) and says so, with the way back to today.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768), chromedp.Navigate(base+"/#/")); err != nil {
 		t.Fatalf("open the dashboard: %v", err)
 	}
-	until(t, ctx, "the provinces table", `document.querySelectorAll('#provinces tbody tr').length >= 60`)
+	until(t, ctx, "the provinces table as of the latest recognition", `document.querySelectorAll('#provinces tbody tr').length >= 60`)
+	if got := eval[string](t, ctx, `document.getElementById('ov-banner')?.innerText ?? ''`); !strings.Contains(got, "Đang hiển thị số liệu tính đến ngày 20/06/2025") {
+		t.Errorf("default overview banner %q, want it to say the figures are as of 20/06/2025", got)
+	}
+	if got := eval[string](t, ctx, `location.hash`); got != "#/" {
+		t.Errorf("the default overview moved the route to %q", got)
+	}
+	screenshot(t, ctx, "summary-default.png")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#ov-today"))); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "today's overview", `location.hash === '#/?as_of=now' && document.getElementById('ov-hint') !== null && document.getElementById('ov-banner') === null`)
+
+	// The overview, as of the eve of the 2025 reform: every province's
+	// communes by tier, in Vietnamese, on a 1366×768 screen.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/?as_of=2025-06-30")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the provinces table", `document.querySelectorAll('#provinces tbody tr').length >= 60 && document.getElementById('ov-banner')?.innerText.includes('30/06/2025')`)
 	until(t, ctx, "the live stream", `document.getElementById('live-dot').classList.contains('on')`)
 	if got := eval[string](t, ctx, `document.documentElement.lang`); got != "vi" {
 		t.Errorf("page language %q, want vi", got)
@@ -278,11 +313,50 @@ func TestDashboardInBrowser(t *testing.T) {
 	until(t, ctx, "Long An's progress chart", `document.querySelector('#progress-chart rect') !== null && document.querySelectorAll('#progress tbody tr').length > 0`)
 	screenshot(t, ctx, "progress.png")
 
-	// Communes at risk of revocation, with the rule that applies.
+	// A dissolved commune: its badge, the units it went into, and the risk
+	// still open when it was dissolved (it is no longer at risk).
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/unit/13507")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "Xã Đinh Xá dissolved, with its open risk", `document.getElementById('u-dissolved')?.innerText.includes('01/07/2025') && document.getElementById('u-risks-open')?.innerText.includes('18/2022')`)
+	if !eval[bool](t, ctx, `document.querySelector('#u-dissolved-into a[href="#/unit/13444%402025"]') !== null`) {
+		t.Errorf("Xã Đinh Xá does not link to the unit it was dissolved into: %q", eval[string](t, ctx, `document.getElementById('u-dissolved-into')?.innerHTML ?? ''`))
+	}
+	if got := eval[string](t, ctx, `document.getElementById('u-risks-open').innerText`); !strings.Contains(got, "R1") || !strings.Contains(got, "10★") {
+		t.Errorf("open risk %q, want R1 with the key criterion 10 marked", got)
+	}
+	fullScreenshot(t, ctx, "unit-dissolved.png")
+
+	// A district counts its thị trấn apart (not graded).
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/unit/847")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "Huyện Châu Thành's communes", `/1 không xét/.test(document.querySelector('#u-children [data-kind="commune"]')?.innerText ?? '')`)
+
+	// Communes at risk of revocation: none now (the two of the demo were
+	// dissolved), and the page says why. A commune of the new Ninh Bình,
+	// recognized and then found to miss 6 of 19 criteria including Income
+	// while the page is open, appears at risk under Decision 18/2022 (R1)
+	// without a reload.
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/at-risk")); err != nil {
 		t.Fatal(err)
 	}
-	until(t, ctx, "Xã Đinh Xá at risk", `document.querySelector('#at-risk')?.innerText.includes('Xã Đinh Xá') && document.querySelector('#at-risk').innerText.includes('18/2022')`)
+	until(t, ctx, "the empty at-risk view", `document.getElementById('ar-empty')?.innerText.includes('Hiện không có xã nào') && document.querySelector('#ar-open li[data-unit="13507"]')?.innerText.includes('Xã Đinh Xá')`)
+	screenshot(t, ctx, "at-risk-empty.png")
+	postEvent(t, base, carryOver(liemHa, "2025-07-15"))
+	for c := 1; c <= 19; c++ {
+		status := "met"
+		switch c {
+		case 5, 6, 8, 10, 12, 17:
+			status = "not_met"
+		}
+		postEvent(t, base, assessment(liemHa, "2025-09-10", strconv.Itoa(c), status))
+	}
+	until(t, ctx, "Xã Liêm Hà at risk", `document.querySelector('#at-risk')?.innerText.includes('Xã Liêm Hà') && document.querySelector('#at-risk').innerText.includes('18/2022') && document.getElementById('ar-empty') === null`)
+	if !eval[bool](t, ctx, `window.__sameDocument === true`) {
+		t.Errorf("the page reloaded")
+	}
+	screenshot(t, ctx, "at-risk.png")
 
 	// The revocation timeline gains a revocation posted while it is open.
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/#/revocations")); err != nil {

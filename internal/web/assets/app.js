@@ -21,13 +21,19 @@ const TEXT = {
     'ov.sortCode': 'Sắp theo mã', 'ov.sortShare': 'Sắp theo tỷ lệ đạt chuẩn', 'ov.province': 'Tỉnh', 'ov.share': 'Tỷ lệ NTM+',
     'ov.recent': 'Công nhận gần nhất', 'ov.recentRev': 'Thu hồi gần nhất', 'ov.noUnits': 'Không có đơn vị nào tại ngày này.',
     'ov.hint': 'Hiện không xã nào đang giữ mức đạt chuẩn (các xã đã được sắp xếp lại?). Xem số liệu',
+    'ov.shown': 'Đang hiển thị số liệu tính đến ngày', 'ov.latest': 'ngày có quyết định công nhận gần nhất',
+    'ov.noneNow': 'Hiện không xã nào đang giữ mức đạt chuẩn (các xã cũ đã được sắp xếp lại từ ngày 01/07/2025, xã mới chưa được công nhận).',
+    'ov.toToday': 'Xem số liệu hiện tại',
     'pr.title': 'Tiến độ so với kế hoạch', 'pr.province': 'Tỉnh / huyện', 'pr.series': 'Cấp và mức', 'pr.year': 'Năm',
     'pr.target': 'Kế hoạch (số đơn vị)', 'pr.achieved': 'Đạt trong năm', 'pr.cumulative': 'Lũy kế', 'pr.percent': 'Tỷ lệ lũy kế',
     'pr.targetPct': 'Kế hoạch tỷ lệ', 'pr.granted': 'Công nhận', 'pr.revoked': 'Thu hồi', 'pr.units': 'Tổng số',
     'pr.onTrack': 'Đạt kế hoạch', 'pr.yes': 'Đạt', 'pr.no': 'Chưa đạt', 'pr.noData': 'Chưa có kế hoạch hay công nhận nào.',
-    'pr.chart': 'Biểu đồ kế hoạch và kết quả theo năm', 'pr.dissolved': 'đã sắp xếp',
+    'pr.chart': 'Biểu đồ kế hoạch và kết quả theo năm', 'pr.dissolved': 'đã sắp xếp', 'pr.counts': 'Tính cả các đơn vị đạt mức',
     'ar.title': 'Xã có nguy cơ bị thu hồi công nhận', 'ar.rule': 'Quy định áp dụng', 'ar.failing': 'Tiêu chí không duy trì',
     'ar.basis': 'Căn cứ', 'ar.message': 'Nhận định',
+    'ar.empty': 'Hiện không có xã nào có nguy cơ bị thu hồi công nhận.',
+    'ar.why': 'Danh sách này chỉ gồm các xã đang tồn tại. Xã đã giải thể (sắp xếp lại) không thể bị thu hồi công nhận: nguy cơ còn mở khi giải thể được ghi trên trang của từng xã.',
+    'ar.open': 'Nguy cơ còn mở khi giải thể', 'ar.dissolvedOn': 'giải thể ngày', 'ar.more': 'và còn',
     'rv.title': 'Dòng thời gian thu hồi', 'rv.from': 'Từ ngày', 'rv.to': 'Đến ngày', 'rv.reason': 'Lý do',
     'rv.decision': 'Quyết định thu hồi', 'rv.ended': 'Công nhận bị chấm dứt', 'rv.held': 'Thời gian giữ', 'rv.also': 'Cùng chấm dứt',
     'rv.none': 'Không có quyết định thu hồi nào.', 'rv.days': 'ngày',
@@ -40,7 +46,9 @@ const TEXT = {
     'u.dissolvedInto': 'Đã sắp xếp vào', 'u.formedFrom': 'Hình thành từ', 'u.children': 'Đơn vị trực thuộc',
     'u.notFound': 'Không tìm thấy đơn vị', 'u.met': 'đạt', 'u.recorded': 'ghi nhận', 'u.retracted': 'đã rút lại',
     'u.noCriteria': 'Chưa có đánh giá tiêu chí.', 'u.respondents': 'người trả lời', 'u.evaluatedOn': 'Đánh giá theo ngày',
-    'u.lineage': 'Gồm lịch sử đơn vị cũ',
+    'u.lineage': 'Gồm lịch sử đơn vị cũ', 'u.dissolved': 'Đã giải thể', 'u.risksOpen': 'Nguy cơ còn mở khi giải thể',
+    'u.risksOpenNote': 'Đơn vị giải thể khi chưa có quyết định thu hồi; đơn vị đã giải thể không thể bị thu hồi công nhận. Đánh giá theo ngày cuối cùng của đơn vị.',
+    'u.held': 'đang giữ', 'u.revoked': 'bị thu hồi', 'u.ungraded': { commune: 'không xét (phường, thị trấn)', district: 'không xét (quận)' }, 'u.childDissolved': 'đã giải thể',
     kind: { country: 'Cả nước', province: 'Tỉnh', district: 'Huyện', commune: 'Xã', village: 'Thôn' },
     tier: { none: 'Chưa đạt chuẩn', ntm: 'Nông thôn mới', advanced: 'NTM nâng cao', model: 'NTM kiểu mẫu', modern: 'NTM hiện đại', completed: 'Hoàn thành nhiệm vụ' },
     status: { met: 'Đạt', basically_met: 'Cơ bản đạt', not_met: 'Chưa đạt', incomplete: 'Chưa đủ', '': 'Chưa đánh giá' },
@@ -69,13 +77,19 @@ const TEXT = {
     'ov.sortCode': 'Sort by code', 'ov.sortShare': 'Sort by share recognized', 'ov.province': 'Province', 'ov.share': 'NTM+ share',
     'ov.recent': 'Latest recognitions', 'ov.recentRev': 'Latest revocations', 'ov.noUnits': 'No units on this date.',
     'ov.hint': 'No commune holds a tier now (were they all reorganized?). See the figures',
+    'ov.shown': 'Showing the figures as of', 'ov.latest': 'the date of the latest recognition',
+    'ov.noneNow': 'No commune holds a tier now (the former communes were reorganized on 2025-07-01 and the new ones are not recognized yet).',
+    'ov.toToday': "Show today's figures",
     'pr.title': 'Progress against targets', 'pr.province': 'Province / district', 'pr.series': 'Level and tier', 'pr.year': 'Year',
     'pr.target': 'Target (units)', 'pr.achieved': 'Achieved in year', 'pr.cumulative': 'Cumulative', 'pr.percent': 'Cumulative %',
     'pr.targetPct': 'Target %', 'pr.granted': 'Granted', 'pr.revoked': 'Revoked', 'pr.units': 'Units',
     'pr.onTrack': 'On track', 'pr.yes': 'Yes', 'pr.no': 'No', 'pr.noData': 'No targets or recognitions yet.',
-    'pr.chart': 'Chart of targets and results per year', 'pr.dissolved': 'reorganized',
+    'pr.chart': 'Chart of targets and results per year', 'pr.dissolved': 'reorganized', 'pr.counts': 'Counts units holding',
     'ar.title': 'Communes at risk of revocation', 'ar.rule': 'Rule', 'ar.failing': 'Criteria not maintained',
     'ar.basis': 'Basis', 'ar.message': 'Assessment',
+    'ar.empty': 'No current commune is at risk of revocation.',
+    'ar.why': 'This list holds existing communes only. A dissolved (reorganized) commune cannot be revoked: the risks it had open when it was dissolved are shown on its unit page.',
+    'ar.open': 'Risks open when dissolved', 'ar.dissolvedOn': 'dissolved on', 'ar.more': 'and',
     'rv.title': 'Revocation timeline', 'rv.from': 'From', 'rv.to': 'To', 'rv.reason': 'Reason',
     'rv.decision': 'Revocation decision', 'rv.ended': 'Recognition ended', 'rv.held': 'Held for', 'rv.also': 'Also ended',
     'rv.none': 'No revocation decisions.', 'rv.days': 'days',
@@ -88,7 +102,9 @@ const TEXT = {
     'u.dissolvedInto': 'Reorganized into', 'u.formedFrom': 'Formed from', 'u.children': 'Units under it',
     'u.notFound': 'Unit not found', 'u.met': 'met', 'u.recorded': 'recorded', 'u.retracted': 'retracted',
     'u.noCriteria': 'No criteria assessed yet.', 'u.respondents': 'respondents', 'u.evaluatedOn': 'Evaluated on',
-    'u.lineage': 'Include predecessors',
+    'u.lineage': 'Include predecessors', 'u.dissolved': 'Dissolved', 'u.risksOpen': 'Risks open when dissolved',
+    'u.risksOpenNote': 'The unit was dissolved before any revocation decision; a dissolved unit cannot be revoked. Evaluated on its last day.',
+    'u.held': 'holding', 'u.revoked': 'revoked', 'u.ungraded': { commune: 'not graded (phường, thị trấn)', district: 'not graded (quận)' }, 'u.childDissolved': 'dissolved',
     kind: { country: 'Country', province: 'Province', district: 'District', commune: 'Commune', village: 'Village' },
     tier: { none: 'Not recognized', ntm: 'NTM', advanced: 'Advanced NTM', model: 'Model NTM', modern: 'Modern NTM', completed: 'Completed' },
     status: { met: 'Met', basically_met: 'Basically met', not_met: 'Not met', incomplete: 'Incomplete', '': 'Not assessed' },
@@ -310,25 +326,42 @@ const LIMIT = 100;
 const FIRST_RENDER = 'ntm:first-render';
 
 // The overview of units by tier per province, with the live feed beside it.
+// as_of is a date, "now" (today's figures, even when no commune holds a
+// tier), or absent: today's figures, unless no commune holds a tier today
+// while recognitions are on record (every commune reorganized into a new,
+// not yet recognized one); then the figures as of the latest recognition,
+// with a banner saying so.
 function overviewView(route) {
   const asOf = route.params.get('as_of') || '';
+  const date = asOf === 'now' ? '' : asOf;
   let sortByShare = route.params.get('sort') === 'share';
   const feedBox = h('div');
   let view;
   const base = dataView({
     controls() {
-      const input = h('input', { type: 'date', id: 'ov-asof', value: asOf });
+      const input = h('input', { type: 'date', id: 'ov-asof', value: date });
       return h('div', {},
         h('h1', {}, t('ov.title')),
-        h('form', { class: 'controls', onsubmit: (e) => { e.preventDefault(); go('overview', '', { as_of: input.value }); } },
+        h('form', { class: 'controls', onsubmit: (e) => { e.preventDefault(); go('overview', '', { as_of: input.value || 'now' }); } },
           field(t('ov.asOf'), input),
           h('button', { type: 'submit' }, t('apply')),
-          asOf ? h('button', { type: 'button', class: 'secondary', onclick: () => go('overview', '', {}) }, t('now')) : null));
+          date ? h('button', { type: 'button', class: 'secondary', onclick: () => go('overview', '', { as_of: 'now' }) }, t('now')) : null));
     },
     async load() {
-      const [ov, revs] = await Promise.all([api(`/v1/summary${qs({ as_of: asOf })}`), api('/v1/revocations?limit=5')]);
-      renderFeedSide(feedBox, ov, revs);
-      return renderOverview(ov, asOf, sortByShare, (v) => { sortByShare = v; base.refresh(); });
+      const [now, revs] = await Promise.all([api(`/v1/summary${qs({ as_of: date })}`), api('/v1/revocations?limit=5')]);
+      let ov = now;
+      let shown = date;
+      let latest = false;
+      if (!asOf && ntmPlus(now.country.commune) === 0) {
+        const last = now.recent.find((r) => r.kind === 'commune') || now.recent[0];
+        if (last) {
+          shown = last.granted_on;
+          latest = true;
+          ov = await api(`/v1/summary${qs({ as_of: shown })}`);
+        }
+      }
+      renderFeedSide(feedBox, now, revs);
+      return renderOverview(ov, shown, latest, sortByShare, (v) => { sortByShare = v; base.refresh(); });
     },
   });
   view = {
@@ -343,29 +376,43 @@ function overviewView(route) {
   return view;
 }
 
-function share(c) {
-  if (!c || !c.total) return 0;
-  return ((c.tiers.ntm || 0) + (c.tiers.advanced || 0) + (c.tiers.model || 0)) * 100 / c.total;
+function ntmPlus(c) {
+  if (!c) return 0;
+  return (c.tiers.ntm || 0) + (c.tiers.advanced || 0) + (c.tiers.model || 0);
 }
 
-function renderOverview(ov, asOf, sortByShare, setSort) {
+function share(c) {
+  if (!c || !c.total) return 0;
+  return ntmPlus(c) * 100 / c.total;
+}
+
+// renderOverview draws the summary ov as of asOf ('' for today); latest
+// says asOf was chosen because no commune holds a tier today.
+function renderOverview(ov, asOf, latest, sortByShare, setSort) {
   const c = ov.country.commune || { total: 0, tiers: {}, at_risk: 0 };
   const d = ov.country.district || { total: 0, tiers: {} };
-  const ntmPlus = (c.tiers.ntm || 0) + (c.tiers.advanced || 0) + (c.tiers.model || 0);
+  const held = ntmPlus(c);
   const dRec = (d.tiers.ntm || 0) + (d.tiers.advanced || 0) + (d.tiers.model || 0) + (d.tiers.completed || 0);
   const stat = (id, n, label, extra) => h('div', { class: 'stat', id }, h('div', { class: 'n' }, n), h('div', { class: 'l' }, label, extra));
   const cards = h('div', { class: 'cards' },
     stat('st-communes', fmtNum(c.total), t('ov.communes')),
-    stat('st-ntm', fmtNum(ntmPlus), t('ov.ntmPlus'), ` (${fmtPct(share(c))})`),
+    stat('st-ntm', fmtNum(held), t('ov.ntmPlus'), ` (${fmtPct(share(c))})`),
     stat('st-advanced', fmtNum(c.tiers.advanced || 0), t('ov.advanced')),
     stat('st-model', fmtNum(c.tiers.model || 0), t('ov.model')),
     asOf ? null : h('a', { class: 'stat', href: '#/at-risk', id: 'st-risk' }, h('div', { class: 'n risk' }, fmtNum(c.at_risk || 0)), h('div', { class: 'l' }, t('ov.atRisk'))),
     stat('st-districts', `${fmtNum(dRec)} / ${fmtNum(d.total)}`, t('ov.districts')));
   // Nothing held now but recognitions on record (e.g. every commune was
   // reorganized into a new one): offer the date of the latest grant.
-  const hint = !asOf && ntmPlus === 0 && ov.recent.length
+  const hint = !asOf && held === 0 && ov.recent.length
     ? h('p', { class: 'notice', id: 'ov-hint' }, t('ov.hint'), ' ',
       h('a', { href: `#/${qs({ as_of: ov.recent[0].granted_on })}` }, `${t('ov.asOf')} ${fmtDate(ov.recent[0].granted_on)}`))
+    : null;
+  // A past date on screen is always said in words, with the way back.
+  const banner = asOf
+    ? h('p', { class: 'notice banner', id: 'ov-banner', role: 'status' },
+      latest ? [t('ov.noneNow'), ' '] : null,
+      h('strong', {}, `${t('ov.shown')} ${fmtDate(asOf)}`), latest ? ` (${t('ov.latest')})` : '', '. ',
+      h('a', { href: '#/?as_of=now', id: 'ov-today' }, t('ov.toToday')))
     : null;
   const provinces = ov.provinces.filter((p) => p.units.commune && p.units.commune.total > 0);
   if (sortByShare) provinces.sort((a, b) => share(b.units.commune) - share(a.units.commune) || a.unit.localeCompare(b.unit));
@@ -388,6 +435,7 @@ function renderOverview(ov, asOf, sortByShare, setSort) {
   const legend = h('div', { class: 'legend', 'aria-hidden': 'true' },
     order.map((k) => h('span', {}, h('i', { class: `seg-${k}` }), t('tier', k))));
   return [
+    banner,
     hint,
     cards,
     h('section', { class: 'card', 'aria-labelledby': 'by-province' },
@@ -458,6 +506,9 @@ function renderProgress(rep, series) {
   const sel = h('select', { id: 'pr-series', onchange: () => go('progress', rep.unit, { series: sel.value }) },
     keys.map((k) => { const [l, ti] = k.split(':'); return h('option', { value: k, selected: k === key }, `${t('kind', l)} · ${t('tier', ti)}`); }));
   const rows = rep.years.map((y) => ({ year: y.year, row: y.tiers.find((r) => r.level === level && r.tier === tier) }));
+  // A row may count several tiers as one (a town's "completed" with the
+  // districts' "ntm"): say which.
+  const counts = rows.map(({ row }) => row?.counts).find((c) => c && c.length > 1);
   while (rows.length > 1 && !rows[0].row) rows.shift(); // years before the series begins
   const body = rows.map(({ year, row }) => {
     const r = row || {};
@@ -476,6 +527,7 @@ function renderProgress(rep, series) {
   return [
     h('h2', {}, `${rep.name} (${rep.unit})`),
     h('div', { class: 'controls' }, field(t('pr.series'), sel)),
+    counts ? h('p', { class: 'muted', id: 'pr-counts' }, `${t('pr.counts')}: ${counts.map((ti) => t('tier', ti)).join(', ')}`) : null,
     h('section', { class: 'card' }, progressChart(rows)),
     table([[t('pr.year')], [t('pr.target'), 'num'], [t('pr.achieved'), 'num'], [t('pr.granted'), 'num'], [t('pr.revoked'), 'num'],
       [t('pr.cumulative'), 'num'], [t('pr.percent'), 'num'], [t('pr.targetPct'), 'num'], [t('pr.onTrack')]], body, { id: 'progress' }),
@@ -558,7 +610,7 @@ function atRiskView(route) {
     async load() {
       const list = await api(`/v1/units${qs({ kind: 'commune', at_risk: 'true', province, limit: LIMIT, after: pg.after() })}`);
       pg.next = list.next || '';
-      if (list.units.length === 0 && pg.index === 0) return h('p', { class: 'muted' }, t('un.none'));
+      if (list.units.length === 0 && pg.index === 0) return atRiskEmpty(province);
       const rows = list.units.map((u) => {
         const r = u.risk || {};
         return h('tr', {},
@@ -576,6 +628,40 @@ function atRiskView(route) {
     wants: (m) => m.view === 'status' && pg.index === 0,
   });
   return view;
+}
+
+// OPEN_LIST caps the dissolved units listed under an empty at-risk view.
+const OPEN_LIST = 50;
+
+// atRiskEmpty says why no commune is at risk and lists the units whose
+// overdue revocation case was still open when they were dissolved (the
+// findings ended by dissolution), each linking to its unit page.
+async function atRiskEmpty(province) {
+  const found = await api(`/v1/findings${qs({ province })}`);
+  const open = (found.findings || []).filter((f) => f.audit?.ended_by === 'dissolution');
+  const shown = open.slice(0, OPEN_LIST);
+  const unitNames = await Promise.all(shown.map((f) => unitName(f.unit)));
+  const items = shown.map((f, i) => {
+    const a = f.audit;
+    return h('li', { 'data-unit': f.unit },
+      h('div', {}, unitLink(f.unit, unitNames[i]), ' · ', h('span', { class: 'muted' }, f.province), ' · ',
+        h('span', { class: 'risk' }, a.rule || ''), ` · ${a.basis || ''} · ${t('ar.dissolvedOn')} ${fmtDate(a.until)}`),
+      h('div', { class: 'detail' }, `${t('ar.failing')}: `, failingList(a.failing, a.key_failing)));
+  });
+  return [
+    h('div', { class: 'notice', id: 'ar-empty', role: 'status' }, h('p', {}, h('strong', {}, t('ar.empty'))), h('p', {}, t('ar.why'))),
+    items.length ? h('section', { class: 'card', 'aria-labelledby': 'ar-open-title' },
+      h('h2', { id: 'ar-open-title' }, t('ar.open')),
+      h('ul', { class: 'plain', id: 'ar-open' }, items),
+      open.length > OPEN_LIST ? h('p', { class: 'muted' }, `${t('ar.more')} ${fmtNum(open.length - OPEN_LIST)}`) : null) : null,
+  ];
+}
+
+// failingList shows criterion codes, key criteria marked with a star.
+function failingList(failing, key) {
+  return (failing || []).map((c) => (key || []).includes(c)
+    ? h('span', { class: 'key', title: 'key' }, `${c}★ `)
+    : `${c} `);
 }
 
 // The revocation timeline, newest first, filtered and paged.
@@ -708,19 +794,30 @@ function renderUnit(st, hist, opts) {
     st.evaluated_on ? [h('dt', {}, t('u.evaluatedOn')), h('dd', {}, fmtDate(st.evaluated_on))] : null,
     st.satisfaction ? [h('dt', {}, t('u.satisfaction')), h('dd', {}, `${fmtPct(st.satisfaction.percent)} (${fmtNum(st.satisfaction.respondents)} ${t('u.respondents')})`)] : null,
     (st.eligible || []).length ? [h('dt', {}, t('u.eligible')), h('dd', {}, st.eligible.map(tierBadge))] : null,
-    (st.dissolved_into || []).length ? [h('dt', {}, t('u.dissolvedInto')), h('dd', {}, links(st.dissolved_into), st.dissolved ? ` (${fmtDate(st.dissolved.effective)})` : '')] : null,
+    (st.dissolved_into || []).length ? [h('dt', {}, t('u.dissolvedInto')), h('dd', { id: 'u-dissolved-into' }, links(st.dissolved_into), st.dissolved ? ` (${fmtDate(st.dissolved.effective)}${st.dissolved.resolution ? `, ${st.dissolved.resolution}` : ''})` : '')] : null,
     (st.formed_from || []).length ? [h('dt', {}, t('u.formedFrom')), h('dd', {}, links(st.formed_from))] : null,
     h('dt', {}, t('u.version')), h('dd', {}, `${st.version} · seq ${fmtNum(st.as_of_seq)}`),
-    st.kind !== 'commune' && st.kind !== 'village' ? [h('dt', {}, t('u.children')), h('dd', {}, h('a', { href: `#/units${qs({ parent: st.unit, kind: '' })}` }, t('un.title')))] : null);
+    st.kind !== 'commune' && st.kind !== 'village' ? [h('dt', {}, t('u.children')), h('dd', { id: 'u-children' },
+      Object.entries(st.children || {}).map(([kind, cc]) => h('div', { 'data-kind': kind }, childCounts(kind, cc))),
+      h('a', { href: `#/units${qs({ parent: st.unit, kind: '' })}` }, t('un.title')))] : null);
   const recs = (st.recognitions || []).map((r) => h('li', {}, tierBadge(r.tier), ' ', fmtDate(r.granted_on), r.decision ? ` · ${r.decision.number} · ${r.decision.issuer || ''}` : ''));
   const risks = (st.risks && st.risks.length ? st.risks : (st.risk ? [st.risk] : []));
+  const open = st.risks_open_when_dissolved || [];
+  const riskItem = (r) => h('div', { class: 'notice' },
+    h('div', { class: 'risk' }, ruleText(r)),
+    h('div', {}, lang === 'vi' ? (r.message_vi || r.message) : r.message),
+    h('div', { class: 'muted' }, `${t('ar.basis')}: ${r.basis} · ${t('ar.failing')}: `, failingList(r.failing, r.key_failing)));
   const riskBox = h('section', { class: 'card', 'aria-labelledby': 'risk-title' }, h('h2', { id: 'risk-title' }, t('u.risk')),
-    risks.length === 0 ? h('p', { class: 'muted' }, t('u.noRisk')) : risks.map((r) => h('div', { class: 'notice' },
-      h('div', { class: 'risk' }, `${r.id} · `, lang === 'vi' ? (r.rule_vi || r.rule) : r.rule),
-      h('div', {}, lang === 'vi' ? (r.message_vi || r.message) : r.message),
-      h('div', { class: 'muted' }, `${t('ar.basis')}: ${r.basis} · ${t('ar.failing')}: ${(r.failing || []).join(', ')}`))));
+    risks.length === 0 && open.length === 0 ? h('p', { class: 'muted' }, t('u.noRisk')) : risks.map(riskItem),
+    open.length ? h('div', { id: 'u-risks-open' },
+      h('h3', {}, t('u.risksOpen'), st.dissolved ? ` (${t('ar.dissolvedOn')} ${fmtDate(st.dissolved.effective)})` : ''),
+      h('p', { class: 'muted' }, t('u.risksOpenNote')),
+      open.map(riskItem)) : null);
   const title = document.getElementById('unit-title');
-  if (title) title.replaceChildren(`${st.name} `, h('span', { class: 'muted' }, st.unit));
+  if (title) {
+    title.replaceChildren(`${st.name} `, h('span', { class: 'muted' }, st.unit));
+    if (st.dissolved) append(title, ' ', h('span', { class: 'badge dissolved', id: 'u-dissolved' }, `⊘ ${t('u.dissolved')} ${fmtDate(st.dissolved.effective)}`));
+  }
   document.title = `${st.name} · ${t('title')}`;
   return [
     h('div', { class: 'two' },
@@ -734,6 +831,25 @@ function renderUnit(st, hist, opts) {
           (st.formed_from || []).length ? h('a', { href: `#/unit/${encodeURIComponent(st.unit)}${qs({ as_of: opts.asOf, known_at: opts.knownAt, lineage: opts.lineage ? '' : 'true' })}`, class: 'muted' }, opts.lineage ? '✓ ' : '', t('u.lineage')) : null),
         historyTimeline(hist))),
   ];
+}
+
+// ruleText is a risk's rule in the page language, led by its id.
+function ruleText(r) {
+  const rule = (lang === 'vi' ? (r.rule_vi || r.rule) : r.rule) || '';
+  return rule.startsWith(`${r.id}:`) ? rule : `${r.id} · ${rule}`;
+}
+
+// childCounts says how many units of a kind a unit has and the tiers they
+// hold; units the programme does not grade and units dissolved are counted
+// apart.
+function childCounts(kind, cc) {
+  const held = TIERS.filter((ti) => cc.held?.[ti]).map((ti) => `${t('tier', ti)} ${fmtNum(cc.held[ti])}`);
+  const parts = [`${t('kind', kind)}: ${fmtNum(cc.total)}`];
+  if (held.length) parts.push(`${t('u.held')} ${held.join(', ')}`);
+  if (cc.revoked) parts.push(`${fmtNum(cc.revoked)} ${t('u.revoked')}`);
+  if (cc.ungraded) parts.push(`${fmtNum(cc.ungraded)} ${t('u.ungraded', kind)}`);
+  if (cc.dissolved) parts.push(`${fmtNum(cc.dissolved)} ${t('u.childDissolved')}`);
+  return parts.join(' · ');
 }
 
 // criteriaGrid: criteria down, tiers across, each cell coloured by status
@@ -836,6 +952,14 @@ function renderFeed() {
     return li;
   }));
   for (const e of feed) lookupName(e.unit);
+}
+
+// unitName resolves to a unit's name ('' when unknown), read once per page.
+async function unitName(unit) {
+  lookupName(unit);
+  await names.get(unit);
+  const n = names.get(unit);
+  return typeof n === 'string' ? n : '';
 }
 
 function lookupName(unit) {
