@@ -27,14 +27,20 @@ type Server struct {
 	node *node.Node
 	log  *slog.Logger
 	mux  *http.ServeMux
+
+	statuses *statusCache // encoded current statuses, by unit
 }
+
+// StatusCacheSize bounds the current-status responses kept encoded: every
+// unit of the country fits.
+const StatusCacheSize = 1 << 15
 
 // New builds the API handler.
 func New(n *node.Node, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{node: n, log: log, mux: http.NewServeMux()}
+	s := &Server{node: n, log: log, mux: http.NewServeMux(), statuses: newStatusCache(StatusCacheSize)}
 	s.mux.HandleFunc("POST /v1/events", s.postEvents)
 	s.mux.HandleFunc("GET /v1/units/{code}", s.getUnit)
 	s.mux.HandleFunc("GET /v1/units/{code}/history", s.getHistory)
@@ -59,19 +65,31 @@ type apiError struct {
 
 // writeJSON answers with v as JSON, with its length.
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := encodeJSON(v)
+	if err != nil {
+		code = http.StatusInternalServerError
+		b, _ = json.Marshal(map[string]string{"error": err.Error()})
+		b = append(b, '\n')
+	}
+	writeBody(w, code, b)
+}
+
+// encodeJSON is a response body: v as JSON, unescaped HTML, a final newline.
+func encodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	err := enc.Encode(v)
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	if err != nil {
-		code = http.StatusInternalServerError
-		b, _ = json.Marshal(map[string]string{"error": "encode response: " + err.Error()})
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode response: %w", err)
 	}
+	return buf.Bytes(), nil
+}
+
+func writeBody(w http.ResponseWriter, code int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(code)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(body)
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -184,12 +202,28 @@ func (s *Server) getUnit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	st, err := s.node.Views.Status(r.Context(), r.PathValue("code"), asOf, knownAt)
+	code := r.PathValue("code")
+	current := asOf == "" && knownAt.IsZero()
+	if current {
+		if body, ok := s.statuses.get(code, s.node.Views.Applied()); ok {
+			writeBody(w, http.StatusOK, body)
+			return
+		}
+	}
+	st, err := s.node.Views.Status(r.Context(), code, asOf, knownAt)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	body, err := encodeJSON(st)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if current {
+		s.statuses.put(code, st.AsOfSeq, body)
+	}
+	writeBody(w, http.StatusOK, body)
 }
 
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
