@@ -13,7 +13,7 @@ import (
 // reads and the projectors' state lookups hit the same few hundred
 // megabytes of a national history; the Pebble default (8 MiB) made them go
 // to disk.
-const CacheSize = 128 << 20
+const CacheSize = 64 << 20
 
 // OpenDB opens (creating if needed) a Pebble database with the options every
 // projection uses, logging through log.
@@ -28,7 +28,7 @@ func OpenDB(dir string, log *slog.Logger) (*pebble.DB, error) {
 		Cache:  cache,
 		// Projectors write in large batches: bigger memtables mean fewer
 		// flushes and level-0 files for the next read to look through.
-		MemTableSize:                32 << 20,
+		MemTableSize:                16 << 20,
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,
