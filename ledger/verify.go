@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -97,14 +95,35 @@ func (l *Ledger) Verify(ctx context.Context, unit string, progress func(at, last
 		defer msgs.Stop()
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		chunks := decodeInOrder(ctx, msgs)
-		for ch := range chunks {
-			res := <-ch
-			if res.err != nil {
-				return nil, res.err
+		go func() {
+			<-ctx.Done()
+			msgs.Stop() // unblocks the reader
+		}()
+		var readErr error
+		next := func() (projector.Raw, bool) {
+			r, err := projector.ReadRaw(msgs)
+			if err != nil {
+				readErr = fmt.Errorf("verify: read stream: %w", err)
+				return r, false
 			}
-			for i := range res.items {
-				it := &res.items[i]
+			return r, true
+		}
+		var done bool
+		for slot := range projector.DecodeInOrder(ctx, projector.ChunkSize, next, decodeForVerify) {
+			if done {
+				continue
+			}
+			var chunk []verifyItem
+			select {
+			case chunk = <-slot:
+			case <-ctx.Done():
+				return nil, fmt.Errorf("verify: %w", ctx.Err())
+			}
+			for i := range chunk {
+				it := &chunk[i]
+				if it.err != nil {
+					return nil, it.err
+				}
 				c := chains[it.unit]
 				if c == nil {
 					c = &chain{}
@@ -140,10 +159,21 @@ func (l *Ledger) Verify(ctx context.Context, unit string, progress func(at, last
 					progress(it.seq, last)
 				}
 				rep.ThroughSeq = max(rep.ThroughSeq, it.seq)
+				if it.last {
+					done = true
+					cancel() // read what was pending when verify began, no more
+					break
+				}
 			}
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("verify: %w", err)
+		switch {
+		case done:
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("verify: %w", ctx.Err())
+		case readErr != nil: // set before the reader closed the chunks
+			return nil, readErr
+		default:
+			return nil, errors.New("verify: the stream ended before the last message pending")
 		}
 	}
 	rep.Units = len(chains)
@@ -164,114 +194,27 @@ type verifyItem struct {
 	unit    string
 	ev      *events.Event
 	cerr    *events.ChainError // set when it did not decode or names another unit
-	last    bool               // the last message pending when verify began reading
+	last    bool               // nothing more was pending when it was read
+	err     error              // its metadata could not be read
 }
 
-type verifyChunk struct {
-	items []verifyItem
-	err   error
-}
-
-// verifyChunkSize is how many messages a decoding worker takes at a time.
-const verifyChunkSize = 512
-
-// decodeInOrder reads the stream up to the last message pending and
-// decodes and hashes it on every core, in chunks, handing the chunks back in
-// stream order: the chains are then linked in one goroutine, cheaply. The
-// channel closes after the last chunk or on the first error (which its
-// chunk carries) or when ctx is done.
-func decodeInOrder(ctx context.Context, msgs jetstream.MessagesContext) <-chan chan verifyChunk {
-	workers := max(1, runtime.GOMAXPROCS(0))
-	ordered := make(chan chan verifyChunk, 2*workers)
-	type job struct {
-		msgs []jetstream.Msg
-		out  chan verifyChunk
+// decodeForVerify decodes and hashes one message (on a decoding worker).
+func decodeForVerify(r projector.Raw) verifyItem {
+	if r.Err != nil {
+		return verifyItem{err: fmt.Errorf("verify: message metadata: %w", r.Err)}
 	}
-	jobs := make(chan job, workers)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				j.out <- decodeChunk(j.msgs)
-			}
-		}()
+	msg := r.Msg
+	_, u := projector.SubjectUnit(msg.Subject())
+	it := verifyItem{seq: r.MD.Sequence.Stream, subject: msg.Subject(), unit: u, last: r.MD.NumPending == 0}
+	ev, err := events.Decode(msg.Data())
+	switch {
+	case err != nil:
+		it.cerr = &events.ChainError{Reason: events.ChainUndecodable, Detail: err.Error()}
+	case ev.Unit != u:
+		it.cerr = &events.ChainError{Reason: events.ChainWrongSubject, Detail: fmt.Sprintf("event %s names unit %s but was published on %s", ev.ID, ev.Unit, msg.Subject())}
+	default:
+		ev.Precompute()
 	}
-	go func() {
-		defer close(ordered)
-		defer func() { close(jobs); wg.Wait() }()
-		batch := make([]jetstream.Msg, 0, verifyChunkSize)
-		send := func() bool {
-			out := make(chan verifyChunk, 1)
-			select {
-			case ordered <- out:
-			case <-ctx.Done():
-				return false
-			}
-			select {
-			case jobs <- job{msgs: batch, out: out}:
-			case <-ctx.Done():
-				return false
-			}
-			batch = make([]jetstream.Msg, 0, verifyChunkSize)
-			return true
-		}
-		fail := func(err error) {
-			out := make(chan verifyChunk, 1)
-			out <- verifyChunk{err: err}
-			select {
-			case ordered <- out:
-			case <-ctx.Done():
-			}
-		}
-		for {
-			msg, err := msgs.Next()
-			if err != nil {
-				if ctx.Err() == nil {
-					fail(fmt.Errorf("verify: read stream: %w", err))
-				}
-				return
-			}
-			md, err := msg.Metadata()
-			if err != nil {
-				fail(fmt.Errorf("verify: message metadata: %w", err))
-				return
-			}
-			batch = append(batch, msg)
-			done := md.NumPending == 0
-			if (len(batch) == verifyChunkSize || done) && !send() {
-				return
-			}
-			if done {
-				return
-			}
-		}
-	}()
-	return ordered
-}
-
-// decodeChunk decodes and hashes a run of messages.
-func decodeChunk(msgs []jetstream.Msg) verifyChunk {
-	items := make([]verifyItem, len(msgs))
-	for i, msg := range msgs {
-		md, err := msg.Metadata()
-		if err != nil {
-			return verifyChunk{err: fmt.Errorf("verify: message metadata: %w", err)}
-		}
-		_, u := projector.SubjectUnit(msg.Subject())
-		it := verifyItem{seq: md.Sequence.Stream, subject: msg.Subject(), unit: u, last: md.NumPending == 0}
-		ev, err := events.Decode(msg.Data())
-		switch {
-		case err != nil:
-			it.cerr = &events.ChainError{Reason: events.ChainUndecodable, Detail: err.Error()}
-		case ev.Unit != u:
-			it.cerr = &events.ChainError{Reason: events.ChainWrongSubject, Detail: fmt.Sprintf("event %s names unit %s but was published on %s", ev.ID, ev.Unit, msg.Subject())}
-		default:
-			ev.Precompute()
-		}
-		it.ev = ev
-		items[i] = it
-	}
-	return verifyChunk{items: items}
+	it.ev = ev
+	return it
 }

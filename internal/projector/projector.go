@@ -347,66 +347,78 @@ func (p *Projector) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("projector %s: messages: %w", p.cfg.Name, err)
 	}
-	feed := make(chan item, 2*p.cfg.BatchSize)
 	go func() {
 		<-ctx.Done()
 		msgs.Stop()
 	}()
-	go func() {
-		defer close(feed)
+	next := func() (Raw, bool) {
 		for {
-			msg, err := msgs.Next()
-			if err != nil {
-				if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
-					return
-				}
-				p.log.Warn("reading stream", "err", err)
-				continue
+			r, err := ReadRaw(msgs)
+			if err == nil {
+				return r, true
 			}
-			it := readItem(msg)
-			select {
-			case feed <- it:
-			case <-ctx.Done():
-				return
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
+				return Raw{}, false
 			}
-			if it.err != nil {
-				return
-			}
+			p.log.Warn("reading stream", "err", err)
 		}
-	}()
-	batch := make([]item, 0, p.cfg.BatchSize)
-	for {
-		var first item
-		var ok bool
-		select {
-		case first, ok = <-feed:
-		case <-ctx.Done():
-			return nil
+	}
+	slots := DecodeInOrder(ctx, ChunkSize, next, readItem)
+	// take returns the next decoded chunk: waiting for one when wait is
+	// set, else only if one has been read already. ok is false when the
+	// stream was closed (or ctx is done, or, without wait, nothing was read).
+	take := func(wait bool) (chunk []item, ok bool) {
+		var slot chan []item
+		if wait {
+			select {
+			case slot, ok = <-slots:
+			case <-ctx.Done():
+				return nil, false
+			}
+		} else {
+			select {
+			case slot, ok = <-slots:
+			default:
+				return nil, false
+			}
 		}
 		if !ok {
-			return nil
+			return nil, false
+		}
+		select {
+		case chunk = <-slot:
+			return chunk, true
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+	batch := make([]item, 0, p.cfg.BatchSize)
+	var carry []item // read and decoded, not yet in a batch
+	for {
+		if len(carry) == 0 {
+			var ok bool
+			if carry, ok = take(true); !ok {
+				return nil
+			}
 		}
 		batch = batch[:0]
 		var feedErr error
-		if first.err != nil {
-			feedErr = first.err
-		} else {
-			batch = append(batch, first)
-		drain:
-			for len(batch) < p.cfg.BatchSize {
-				select {
-				case it, ok := <-feed:
-					if !ok {
-						break drain
-					}
-					if it.err != nil {
-						feedErr = it.err
-						break drain
-					}
-					batch = append(batch, it)
-				default:
-					break drain
+	fill:
+		for len(batch) < p.cfg.BatchSize {
+			if len(carry) == 0 {
+				var ok bool
+				if carry, ok = take(false); !ok {
+					break
 				}
+			}
+			for len(carry) > 0 && len(batch) < p.cfg.BatchSize {
+				it := carry[0]
+				carry = carry[1:]
+				if it.err != nil {
+					feedErr = it.err
+					break fill
+				}
+				batch = append(batch, it)
 			}
 		}
 		if len(batch) > 0 {
@@ -423,10 +435,10 @@ func (p *Projector) Run(ctx context.Context) error {
 // readItem decodes one message. A body that does not decode is quarantined,
 // not a reason to halt: anyone allowed to publish on the stream's subjects
 // could otherwise stop every projection.
-func readItem(msg jetstream.Msg) item {
-	md, err := msg.Metadata()
-	if err != nil {
-		return item{err: fmt.Errorf("message metadata on %s: %w", msg.Subject(), err)}
+func readItem(r Raw) item {
+	msg, md := r.Msg, r.MD
+	if r.Err != nil {
+		return item{err: fmt.Errorf("message metadata on %s: %w", msg.Subject(), r.Err)}
 	}
 	it := item{seq: md.Sequence.Stream, subject: msg.Subject()}
 	ev, err := events.Decode(msg.Data())
