@@ -20,6 +20,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	dir := fs.String("dir", "", "work directory (default: a temporary one, removed after)")
 	qt := fs.Duration("query-time", 3*time.Second, "duration of each query load level")
 	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	heapprof := fs.String("heapprofile", "", "write a heap profile at the end of the import to this file (go tool pprof)")
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cmdline := "ntmledger bench " + strings.Join(args, " ")
-	rep, err := bench.Run(ctx, bench.Config{Events: *events, Dir: *dir, Out: *out, QueryTime: *qt, Log: log, Command: strings.TrimSpace(cmdline)})
+	rep, err := bench.Run(ctx, bench.Config{Events: *events, Dir: *dir, Out: *out, QueryTime: *qt, Log: log, Command: strings.TrimSpace(cmdline), HeapProfile: *heapprof})
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,9 @@ type Config struct {
 	Log *slog.Logger
 	// Command is the command line that reproduces the run, for the report.
 	Command string
+	// HeapProfile, if set, is where a heap profile is written at the end
+	// of the import (go tool pprof).
+	HeapProfile string
 }
 
 // Measure is one measured figure, with its baseline from the same run.

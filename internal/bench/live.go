@@ -133,7 +133,7 @@ func (r *runner) live(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		load(ctx, client, base, func(g *rand.Rand) string { return "/v1/units/" + others[g.IntN(len(others))].Unit }, 20, time.Hour)
+		load(ctx, client, base, func(g *rand.Rand) string { return "/v1/units/" + others[g.IntN(len(others))].Unit }, 20, 0, time.Hour)
 	}()
 
 	const samples = 300

@@ -46,7 +46,7 @@ func (r *runner) queries(ctx context.Context) error {
 			continue
 		}
 		for _, c := range r.cfg.Clients {
-			lat, err := load(ctx, client, base, ep.path, c, r.cfg.QueryTime)
+			lat, err := load(ctx, client, base, ep.path, c, 0, r.cfg.QueryTime)
 			if err != nil {
 				return fmt.Errorf("%s with %d clients: %w", ep.name, c, err)
 			}
@@ -59,11 +59,9 @@ func (r *runner) queries(ctx context.Context) error {
 			r.rep.add(m)
 			r.log.Info("queries", "endpoint", ep.name, "clients", c, "requests", len(lat), "p50_ms", p50, "p99_ms", p99)
 		}
-		// Dashboards do not hammer: each of the clients asks at its own
-		// pace. Latency counts from when a request was due, so a slow
-		// answer delays nothing unmeasured (no coordinated omission).
+		// Dashboards do not hammer: each of the clients asks at its own pace.
 		const perClient = 5 // requests per second
-		lat, err := loadOpen(ctx, client, base, ep.path, maxc, perClient, r.cfg.QueryTime)
+		lat, err := load(ctx, client, base, ep.path, maxc, perClient, r.cfg.QueryTime)
 		if err != nil {
 			return fmt.Errorf("%s open loop: %w", ep.name, err)
 		}
@@ -78,62 +76,6 @@ func (r *runner) queries(ctx context.Context) error {
 		r.log.Info("queries open loop", "endpoint", ep.name, "clients", maxc, "requests", len(lat), "p50_ms", p50, "p99_ms", p99)
 	}
 	return nil
-}
-
-// loadOpen runs c clients for d, each sending rate requests per second on
-// its own schedule, and returns every request's latency in ms, counted from
-// when it was due.
-func loadOpen(ctx context.Context, client *http.Client, base string, path func(*rand.Rand) string, c, rate int, d time.Duration) ([]float64, error) {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	var mu sync.Mutex
-	var all []float64
-	var firstErr error
-	var wg sync.WaitGroup
-	interval := time.Second / time.Duration(rate)
-	start := time.Now()
-	for i := 0; i < c; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(i), 11))
-			due := start.Add(time.Duration(rng.Int64N(int64(interval))))
-			var lat []float64
-			for {
-				if w := time.Until(due); w > 0 {
-					select {
-					case <-ctx.Done():
-					case <-time.After(w):
-					}
-				}
-				if ctx.Err() != nil {
-					break
-				}
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path(rng), nil)
-				resp, err := client.Do(req)
-				if err != nil {
-					if ctx.Err() == nil {
-						mu.Lock()
-						firstErr = cmp.Or(firstErr, err)
-						mu.Unlock()
-					}
-					break
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				lat = append(lat, float64(time.Since(due).Microseconds())/1000)
-				due = due.Add(interval)
-			}
-			mu.Lock()
-			all = append(all, lat...)
-			mu.Unlock()
-		}(i)
-	}
-	wg.Wait()
-	if len(all) == 0 && firstErr != nil {
-		return nil, firstErr
-	}
-	return all, nil
 }
 
 // serve starts the HTTP API of the node on a loopback port (once) and
@@ -156,45 +98,72 @@ func (r *runner) serve() (string, *http.Client, error) {
 }
 
 // load runs c clients for d and returns every request's latency in ms.
-func load(ctx context.Context, client *http.Client, base string, path func(*rand.Rand) string, c int, d time.Duration) ([]float64, error) {
+// With rate 0 each client asks again as soon as it has its answer (closed
+// loop); otherwise each asks rate times a second on its own schedule (open
+// loop), and latency counts from when a request was due, so a slow answer
+// delays nothing unmeasured (no coordinated omission).
+func load(ctx context.Context, client *http.Client, base string, path func(*rand.Rand) string, c, rate int, d time.Duration) ([]float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var mu sync.Mutex
 	var all []float64
 	var firstErr error
+	fail := func(err error) {
+		mu.Lock()
+		firstErr = cmp.Or(firstErr, err)
+		mu.Unlock()
+	}
+	var interval time.Duration
+	if rate > 0 {
+		interval = time.Second / time.Duration(rate)
+	}
+	start := time.Now()
 	var wg sync.WaitGroup
-	for i := 0; i < c; i++ {
+	for i := range c {
 		wg.Add(1)
-		go func(i int) {
+		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			due := start
+			if interval > 0 {
+				due = start.Add(time.Duration(rng.Int64N(int64(interval))))
+			}
 			var lat []float64
-			for ctx.Err() == nil {
+			for {
+				if w := time.Until(due); w > 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(w):
+					}
+				}
+				if ctx.Err() != nil {
+					break
+				}
+				from := due
+				if interval == 0 {
+					from = time.Now()
+				}
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path(rng), nil)
-				t := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
-					if ctx.Err() == nil && firstErr == nil {
-						mu.Lock()
-						firstErr = err
-						mu.Unlock()
+					if ctx.Err() == nil {
+						fail(err)
 					}
 					break
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode >= 500 {
-					mu.Lock()
-					firstErr = fmt.Errorf("HTTP %d", resp.StatusCode)
-					mu.Unlock()
+				if resp.StatusCode != http.StatusOK {
+					fail(fmt.Errorf("GET %s: HTTP %d", req.URL.Path, resp.StatusCode))
 					break
 				}
-				lat = append(lat, float64(time.Since(t).Microseconds())/1000)
+				lat = append(lat, float64(time.Since(from).Microseconds())/1000)
+				due = due.Add(interval)
 			}
 			mu.Lock()
 			all = append(all, lat...)
 			mu.Unlock()
-		}(i)
+		}()
 	}
 	wg.Wait()
 	if len(all) == 0 && firstErr != nil {

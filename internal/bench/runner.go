@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -284,6 +285,11 @@ func (r *runner) importLedger(ctx context.Context) error {
 	r.rep.add(m)
 	r.rep.add(Measure{Name: "peak RSS during import", Value: float64(peak) / (1 << 20), Unit: "MiB", Note: "whole process: embedded server, ledger, projectors"})
 	r.log.Info("ledger import", "events", count, "rate", int(rate), "peak_rss_mib", peak>>20)
+	if r.cfg.HeapProfile != "" {
+		if err := writeHeapProfile(r.cfg.HeapProfile); err != nil {
+			return err
+		}
+	}
 	// Let the views catch up before the read phases.
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
@@ -455,4 +461,16 @@ func rss() int64 {
 		}
 	}
 	return 0
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return f.Close()
 }
