@@ -25,7 +25,27 @@ type overlay struct {
 	ids       map[string]*idEntry
 	retracted map[string]uint64 // event id → seq of the retraction that targets it
 	last      uint64            // the stream's last sequence as this ledger knows it
+
+	// order is every entry in the order appended (so in seq order): prune
+	// drops from its front what the index has applied, touching nothing
+	// else.
+	order []overlayKey
 }
+
+// overlayKey names an entry of the overlay: an id, a unit (unit set) or a
+// retraction target (retraction set), stored at seq.
+type overlayKey struct {
+	seq        uint64
+	key        string
+	unit       bool
+	retraction bool
+}
+
+// MaxOverlay bounds how many appended events the ledger holds in memory
+// for its index: when the index lags further behind (its projector starved
+// of CPU by a bulk import, say), appends wait for it to catch up. It bounds
+// the memory of a long import and the checks' view of what is stored.
+const MaxOverlay = 100_000
 
 func (o *overlay) unit(code string) (*unitState, error) {
 	u, ok := o.units[code]
@@ -69,17 +89,25 @@ func (o *overlay) record(res []Result, pend []pending, units map[string]*unitSta
 		lastSeq[r.Unit] = r.Seq
 		in := ins[p.index]
 		o.ids[r.ID] = &idEntry{Seq: r.Seq, Unit: r.Unit, Version: r.Version, Type: in.Type, Content: contents[p.index]}
+		o.order = append(o.order, overlayKey{seq: r.Seq, key: r.ID})
 		if in.Type == events.EntryRetracted {
 			var d events.Retraction
 			if json.Unmarshal(in.Data, &d) == nil {
 				o.retracted[d.Target] = r.Seq
+				o.order = append(o.order, overlayKey{seq: r.Seq, key: d.Target, retraction: true})
 			}
 		}
 	}
-	for code, seq := range lastSeq {
+	for _, p := range pend { // in request order, so order stays sorted by seq
+		code := res[p.index].Unit
+		seq, ok := lastSeq[code]
+		if !ok || res[p.index].Seq != seq {
+			continue
+		}
 		u := units[code]
 		u.LastSeq = seq
 		o.units[code] = u
+		o.order = append(o.order, overlayKey{seq: seq, key: code, unit: true})
 	}
 	if first != o.last+1 {
 		o.last = 0 // stale: someone else appended in between
@@ -90,20 +118,26 @@ func (o *overlay) record(res []Result, pend []pending, units map[string]*unitSta
 
 // prune drops the entries the index has applied.
 func (o *overlay) prune(applied uint64) {
-	for code, u := range o.units {
-		if u.LastSeq <= applied {
-			delete(o.units, code)
+	n := 0
+	for n < len(o.order) && o.order[n].seq <= applied {
+		k := o.order[n]
+		switch {
+		case k.unit:
+			if u, ok := o.units[k.key]; ok && u.LastSeq <= applied {
+				delete(o.units, k.key)
+			}
+		case k.retraction:
+			if seq, ok := o.retracted[k.key]; ok && seq <= applied {
+				delete(o.retracted, k.key)
+			}
+		default:
+			delete(o.ids, k.key)
 		}
+		n++
 	}
-	for id, e := range o.ids {
-		if e.Seq <= applied {
-			delete(o.ids, id)
-		}
-	}
-	for id, seq := range o.retracted {
-		if seq <= applied {
-			delete(o.retracted, id)
-		}
+	o.order = o.order[n:]
+	if len(o.order) == 0 {
+		o.order = nil // let the backing array go
 	}
 }
 
@@ -124,6 +158,14 @@ func (l *Ledger) syncState(ctx context.Context) error {
 			return fmt.Errorf("ledger: index catching up: %w", err)
 		}
 		l.recent = overlay{last: last}
+	}
+	if n := len(l.recent.ids); n > MaxOverlay {
+		// Wait until the index holds all but half the bound.
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		if err := l.index.WaitApplied(wctx, last-MaxOverlay/2); err != nil {
+			return fmt.Errorf("ledger: index catching up (%d events behind): %w", n, err)
+		}
 	}
 	l.recent.prune(l.index.Applied())
 	return nil

@@ -219,7 +219,7 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 	defer v.rebuilding.Store(false)
 	gen := newGeneration()
 	dir := filepath.Join(v.cfg.Dir, gen)
-	db, err := projector.OpenDB(dir, v.cfg.Logger)
+	db, err := projector.OpenBuildDB(dir, v.cfg.Logger)
 	if err != nil {
 		return err
 	}
@@ -259,16 +259,33 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 			}
 		}
 	}
-	// Swap: the new projector keeps running and becomes the live one, so no
-	// event falls between the two generations.
+	// The new generation holds the stream up to target. Stop its builder,
+	// make it durable (it was built without a write-ahead log) and open it
+	// again as a live database: the live projector resumes after its
+	// checkpoint, so no event falls between the two generations.
+	pcancel()
+	<-pdone
+	discard := func(err error) error {
+		os.RemoveAll(dir)
+		return err
+	}
+	if err := db.Flush(); err != nil {
+		db.Close()
+		return discard(fmt.Errorf("flush the rebuilt generation: %w", err))
+	}
+	if err := db.Close(); err != nil {
+		return discard(fmt.Errorf("close the rebuilt generation: %w", err))
+	}
+	if db, err = projector.OpenDB(dir, v.cfg.Logger); err != nil {
+		return discard(fmt.Errorf("open the rebuilt generation: %w", err))
+	}
 	if err := v.writeCurrent(gen); err != nil {
-		return abandon(err)
+		db.Close()
+		return discard(err)
 	}
 	v.mu.Lock()
 	v.cancel()
 	<-v.done
-	pcancel()
-	<-pdone
 	oldDB, oldGen := v.db, v.gen
 	v.db, v.gen = db, gen
 	live, err := v.newProjector(db, true)

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -142,6 +143,7 @@ func (r *runner) generate(ctx context.Context) error {
 	if len(r.units) == 0 {
 		return fmt.Errorf("the first %d events assess no unit: ask for more events", r.count)
 	}
+	r.rep.Events = r.count // the whole national history is shorter than some sizes asked
 	if err := ew.Flush(); err != nil {
 		return err
 	}
@@ -417,7 +419,10 @@ type rssSampler struct {
 	wg    sync.WaitGroup
 }
 
+// startRSS starts sampling. It first returns to the OS what earlier phases
+// left garbage-collectable, so a phase's peak is its own.
 func startRSS() *rssSampler {
+	debug.FreeOSMemory()
 	s := &rssSampler{stopc: make(chan struct{})}
 	s.peak.Store(rss())
 	s.wg.Add(1)

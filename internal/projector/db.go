@@ -18,6 +18,19 @@ const CacheSize = 64 << 20
 // OpenDB opens (creating if needed) a Pebble database with the options every
 // projection uses, logging through log.
 func OpenDB(dir string, log *slog.Logger) (*pebble.DB, error) {
+	return openDB(dir, log, false)
+}
+
+// OpenBuildDB opens a database that is being built from scratch and is not
+// read until it is complete (a rebuild's new generation): without a
+// write-ahead log, which would only write every batch twice. Whatever a
+// crash leaves of it is discarded, never read. Flush and close it when
+// done, and open it again with OpenDB to use it.
+func OpenBuildDB(dir string, log *slog.Logger) (*pebble.DB, error) {
+	return openDB(dir, log, true)
+}
+
+func openDB(dir string, log *slog.Logger, build bool) (*pebble.DB, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -33,6 +46,7 @@ func OpenDB(dir string, log *slog.Logger) (*pebble.DB, error) {
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,
 		LBaseMaxBytes:               256 << 20,
+		DisableWAL:                  build,
 	}
 	// Bloom filters on every level: the ledger's idempotency check looks up
 	// every new event id, and almost all of those lookups miss.
