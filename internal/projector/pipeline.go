@@ -19,6 +19,9 @@ type Raw struct {
 // ChunkSize is how many messages a decoding worker takes at a time.
 const ChunkSize = 256
 
+// inline is the largest chunk the reader decodes itself.
+const inline = 8
+
 // DecodeInOrder reads messages with next until it reports no more, decodes
 // them on every core with decode, a chunk of up to size at a time, and
 // hands the chunks back in the order read: each value received is the slot
@@ -58,6 +61,22 @@ func DecodeInOrder[T any](ctx context.Context, size int, next func() (Raw, bool)
 		batch := make([]Raw, 0, size)
 		send := func() bool {
 			slot := make(chan []T, 1)
+			if len(batch) <= inline {
+				// A few messages of a stream caught up: decode them here,
+				// sparing the hand-off to a worker its latency.
+				res := make([]T, len(batch))
+				for i, r := range batch {
+					res[i] = decode(r)
+				}
+				slot <- res
+				select {
+				case slots <- slot:
+				case <-ctx.Done():
+					return false
+				}
+				batch = batch[:0]
+				return true
+			}
 			select {
 			case slots <- slot:
 			case <-ctx.Done():
