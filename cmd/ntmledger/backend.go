@@ -138,6 +138,17 @@ type apiError struct {
 func (e *apiError) Error() string { return fmt.Sprintf("%s (HTTP %d)", e.Msg, e.Status) }
 
 func (h *httpBackend) do(ctx context.Context, method, path string, q url.Values, body []byte, ct string, out any) error {
+	resp, err := h.send(ctx, method, path, q, body, ct)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// send makes a request to the server and returns its response when it
+// succeeded, or the server's error (an *apiError) when it did not.
+func (h *httpBackend) send(ctx context.Context, method, path string, q url.Values, body []byte, ct string) (*http.Response, error) {
 	u := h.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -148,25 +159,25 @@ func (h *httpBackend) do(ctx context.Context, method, path string, q url.Values,
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
 	resp, err := h.client.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
 		ae := &apiError{Status: resp.StatusCode}
 		b, _ := io.ReadAll(resp.Body)
 		if json.Unmarshal(b, ae) != nil || ae.Msg == "" {
 			ae.Msg = strings.TrimSpace(string(b))
 		}
-		return ae
+		return nil, ae
 	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	return resp, nil
 }
 
 func (h *httpBackend) Append(ctx context.Context, ins []*events.Input) ([]ledger.Result, error) {

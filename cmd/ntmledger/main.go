@@ -118,10 +118,25 @@ func newFlags(env *Env, name, usage string) *flag.FlagSet {
 // parse parses args, then fills every flag not given on the command line
 // from NTM_<FLAG> (upper case, '-' as '_').
 func parse(fs *flag.FlagSet, env *Env, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	// Flags may come before or after the arguments (status 13306 --json):
+	// parse up to each argument, keep it, and go on; "--" ends the flags.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return fmt.Errorf("%w: %s", errUsage, err)
 		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); len(rest) == 0 || consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
 		return fmt.Errorf("%w: %s", errUsage, err)
 	}
 	set := map[string]bool{}

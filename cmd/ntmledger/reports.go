@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/ntmledger/ntmledger/internal/export"
 	"github.com/ntmledger/ntmledger/ledger"
@@ -163,23 +162,11 @@ func (h *httpBackend) Export(ctx context.Context, w io.Writer, req exportRequest
 		return usageError("unknown table %q (status, history, revocations)", req.Table)
 	}
 	q.Set("format", req.Format)
-	httpReq, err := http.NewRequestWithContext(ctx, http.MethodGet, h.base+path+"?"+q.Encode(), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := h.client.Do(httpReq)
+	resp, err := h.send(ctx, http.MethodGet, path, q, nil, "")
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		ae := &apiError{Status: resp.StatusCode}
-		b, _ := io.ReadAll(resp.Body)
-		if json.Unmarshal(b, ae) != nil || ae.Msg == "" {
-			ae.Msg = strings.TrimSpace(string(b))
-		}
-		return ae
-	}
 	if _, err := io.Copy(w, resp.Body); err != nil {
 		return fmt.Errorf("download: %w", err)
 	}
