@@ -33,15 +33,27 @@ type History struct {
 	Unit    string  `json:"unit"`
 	Events  []Entry `json:"events"`
 	AsOfSeq uint64  `json:"as_of_seq"`
+	// More is set on a page (Limit) when more events match beyond it: after
+	// its last event, or before its first when paging back (Before).
+	More bool `json:"more,omitempty"`
 }
 
 // HistoryFilter narrows a history: business dates from/to (inclusive,
 // YYYY-MM-DD), one event type, and predecessors' trails for a reorganized
 // unit.
+//
+// Limit pages it: the first Limit events after version After, or — with
+// Before and no After — the last Limit events before version Before (the
+// newest first page of a long trail: Before = math.MaxUint64). Either way
+// the page is in version order. After and Before page one unit's trail,
+// not a lineage.
 type HistoryFilter struct {
 	From, To string
 	Type     events.Type
 	Lineage  bool
+
+	Limit         int
+	After, Before uint64
 }
 
 // History returns a unit's audit trail in version order. With Lineage, the
@@ -65,7 +77,7 @@ func (v *Views) History(_ context.Context, unit string, f HistoryFilter) (*Histo
 			if err != nil || us == nil {
 				continue
 			}
-			hist, err := readHistory(r, u)
+			hist, err := readHistoryRange(r, u, f.After, f.Before)
 			if err != nil {
 				return err
 			}
@@ -89,6 +101,14 @@ func (v *Views) History(_ context.Context, unit string, f HistoryFilter) (*Histo
 		return nil, err
 	}
 	h.AsOfSeq = seq
+	if f.Limit > 0 && len(h.Events) > f.Limit {
+		h.More = true
+		if f.Before > 0 && f.After == 0 {
+			h.Events = h.Events[len(h.Events)-f.Limit:]
+		} else {
+			h.Events = h.Events[:f.Limit]
+		}
+	}
 	return h, nil
 }
 

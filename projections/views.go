@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -241,8 +242,24 @@ func loadState(db pebble.Reader, unit string) (*State, error) {
 
 // readHistory returns a unit's stored events in version order.
 func readHistory(db pebble.Reader, unit string) ([]*events.Event, error) {
+	return readHistoryRange(db, unit, 0, 0)
+}
+
+// readHistoryRange returns a unit's stored events with versions after
+// after and, when before is not 0, before before, in version order.
+func readHistoryRange(db pebble.Reader, unit string, after, before uint64) ([]*events.Event, error) {
+	if after == math.MaxUint64 {
+		return nil, nil
+	}
 	p := historyUnitPrefix(unit)
-	it, err := db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	lo, hi := p, prefixEnd(p)
+	if after > 0 {
+		lo = historyKey(unit, after+1)
+	}
+	if before > 0 {
+		hi = historyKey(unit, before)
+	}
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -226,6 +227,15 @@ func (h *httpBackend) History(ctx context.Context, unit string, f projections.Hi
 	}
 	if f.Lineage {
 		q.Set("lineage", "true")
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	if f.After > 0 {
+		q.Set("after", strconv.FormatUint(f.After, 10))
+	}
+	if f.Before > 0 {
+		q.Set("before", strconv.FormatUint(f.Before, 10))
 	}
 	var hist projections.History
 	if err := h.do(ctx, http.MethodGet, "/v1/units/"+url.PathEscape(unit)+"/history", q, nil, "", &hist); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"text/tabwriter"
 
 	"github.com/ntmledger/ntmledger/events"
@@ -19,8 +20,14 @@ func runHistory(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&f.To, "to", "", "last business date (YYYY-MM-DD)")
 	typ := fs.String("type", "", "only events of this type")
 	fs.BoolVar(&f.Lineage, "lineage", false, "include the trails of the units it was formed from")
+	fs.IntVar(&f.Limit, "limit", 0, "at most this many events (a page; 0: all)")
+	fs.Uint64Var(&f.After, "after", 0, "only versions after this one (the next page forward)")
+	last := fs.Int("last", 0, "only the newest N events (the first page back)")
 	if err := parse(fs, env, args); err != nil {
 		return err
+	}
+	if *last > 0 {
+		f.Limit, f.Before = *last, math.MaxUint64
 	}
 	if fs.NArg() != 1 {
 		return usageError("history takes one unit CODE")
@@ -64,5 +71,12 @@ func runHistory(ctx context.Context, env *Env, args []string) error {
 	}
 	tw.Flush()
 	fmt.Fprintf(env.Stdout, "%d events · as of seq %d\n", len(h.Events), h.AsOfSeq)
+	if h.More && len(h.Events) > 0 {
+		if f.Before > 0 && f.After == 0 {
+			fmt.Fprintf(env.Stdout, "older events precede version %d\n", h.Events[0].Version)
+		} else {
+			fmt.Fprintf(env.Stdout, "more follow: --after %d\n", h.Events[len(h.Events)-1].Version)
+		}
+	}
 	return nil
 }

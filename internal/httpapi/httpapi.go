@@ -31,6 +31,9 @@ type Server struct {
 	statuses *statusCache // encoded current statuses, by unit
 }
 
+// MaxHistoryPage is the largest limit of a history page.
+const MaxHistoryPage = 10_000
+
 // StatusCacheSize bounds the current-status responses kept encoded: every
 // unit of the country fits.
 const StatusCacheSize = 1 << 15
@@ -111,7 +114,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, projections.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
 	case errors.Is(err, errBadQuery):
-		writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+		var qe *queryError
+		errors.As(err, &qe)
+		ae := apiError{Error: err.Error()}
+		if qe != nil {
+			ae.Field = qe.param
+		}
+		writeJSON(w, http.StatusBadRequest, ae)
 	case errors.Is(err, context.DeadlineExceeded):
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error()})
 	default:
@@ -122,8 +131,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 var errBadQuery = errors.New("bad query")
 
+// queryError is a query parameter that is not what it should be.
+type queryError struct {
+	param, reason string
+}
+
+func (e *queryError) Error() string   { return fmt.Sprintf("%v: %s: %s", errBadQuery, e.param, e.reason) }
+func (e *queryError) Is(t error) bool { return t == errBadQuery }
+
 func badQuery(param, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", errBadQuery, param, fmt.Sprintf(format, args...))
+	return &queryError{param: param, reason: fmt.Sprintf(format, args...)}
 }
 
 func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
@@ -249,6 +266,34 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 		f.Type = events.Type(t)
 	}
 	f.Lineage = r.URL.Query().Get("lineage") == "true"
+	q := r.URL.Query()
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxHistoryPage {
+			s.writeError(w, r, badQuery("limit", "%q: give a number of events from 1 to %d", v, MaxHistoryPage))
+			return
+		}
+		f.Limit = n
+	}
+	for _, c := range []struct {
+		name string
+		to   *uint64
+	}{{"after", &f.After}, {"before", &f.Before}} {
+		v := q.Get(c.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 && c.name == "before" {
+			s.writeError(w, r, badQuery(c.name, "%q is not a unit version", v))
+			return
+		}
+		if f.Lineage {
+			s.writeError(w, r, badQuery(c.name, "%s pages one unit's trail; it does not combine with lineage=true", c.name))
+			return
+		}
+		*c.to = n
+	}
 	h, err := s.node.Views.History(r.Context(), r.PathValue("code"), f)
 	if err != nil {
 		s.writeError(w, r, err)

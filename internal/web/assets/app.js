@@ -46,7 +46,7 @@ const TEXT = {
     'u.dissolvedInto': 'Đã sắp xếp vào', 'u.formedFrom': 'Hình thành từ', 'u.children': 'Đơn vị trực thuộc',
     'u.notFound': 'Không tìm thấy đơn vị', 'u.met': 'đạt', 'u.recorded': 'ghi nhận', 'u.retracted': 'đã rút lại',
     'u.noCriteria': 'Chưa có đánh giá tiêu chí.', 'u.respondents': 'người trả lời', 'u.evaluatedOn': 'Đánh giá theo ngày',
-    'u.lineage': 'Gồm lịch sử đơn vị cũ', 'u.dissolved': 'Đã giải thể', 'u.risksOpen': 'Nguy cơ còn mở khi giải thể',
+    'u.older': 'Các sự kiện cũ hơn: xem toàn bộ lịch sử', 'u.lineage': 'Gồm lịch sử đơn vị cũ', 'u.dissolved': 'Đã giải thể', 'u.risksOpen': 'Nguy cơ còn mở khi giải thể',
     'u.risksOpenNote': 'Đơn vị giải thể khi chưa có quyết định thu hồi; đơn vị đã giải thể không thể bị thu hồi công nhận. Đánh giá theo ngày cuối cùng của đơn vị.',
     'u.held': 'đang giữ', 'u.revoked': 'bị thu hồi', 'u.ungraded': { commune: 'không xét (phường, thị trấn)', district: 'không xét (quận)' }, 'u.childDissolved': 'đã giải thể',
     kind: { country: 'Cả nước', province: 'Tỉnh', district: 'Huyện', commune: 'Xã', village: 'Thôn' },
@@ -102,7 +102,7 @@ const TEXT = {
     'u.dissolvedInto': 'Reorganized into', 'u.formedFrom': 'Formed from', 'u.children': 'Units under it',
     'u.notFound': 'Unit not found', 'u.met': 'met', 'u.recorded': 'recorded', 'u.retracted': 'retracted',
     'u.noCriteria': 'No criteria assessed yet.', 'u.respondents': 'respondents', 'u.evaluatedOn': 'Evaluated on',
-    'u.lineage': 'Include predecessors', 'u.dissolved': 'Dissolved', 'u.risksOpen': 'Risks open when dissolved',
+    'u.older': 'Older events: show the whole history', 'u.lineage': 'Include predecessors', 'u.dissolved': 'Dissolved', 'u.risksOpen': 'Risks open when dissolved',
     'u.risksOpenNote': 'The unit was dissolved before any revocation decision; a dissolved unit cannot be revoked. Evaluated on its last day.',
     'u.held': 'holding', 'u.revoked': 'revoked', 'u.ungraded': { commune: 'not graded (phường, thị trấn)', district: 'not graded (quận)' }, 'u.childDissolved': 'dissolved',
     kind: { country: 'Country', province: 'Province', district: 'District', commune: 'Commune', village: 'Village' },
@@ -749,6 +749,7 @@ function unitView(route) {
   const asOf = route.params.get('as_of') || '';
   const knownAt = route.params.get('known_at') || '';
   const lineage = route.params.get('lineage') === 'true';
+  const full = route.params.get('full') === 'true';
   return dataView({
     controls() {
       const d = h('input', { type: 'date', id: 'u-asof', value: asOf });
@@ -769,7 +770,9 @@ function unitView(route) {
         if (e.status === 404) return h('p', { class: 'error' }, `${t('u.notFound')}: ${code}`);
         throw e;
       }
-      const hist = await api(`/v1/units/${encodeURIComponent(code)}/history${qs({ lineage: lineage ? 'true' : '' })}`);
+      // The newest page of a long trail, unless the whole one is asked for.
+      const page = lineage || full ? {} : { limit: HISTORY_PAGE, before: '18446744073709551615' };
+      const hist = await api(`/v1/units/${encodeURIComponent(code)}/history${qs({ lineage: lineage ? 'true' : '', ...page })}`);
       return renderUnit(st, hist, { asOf, knownAt, lineage });
     },
     wants: (m) => m.unit === code && !knownAt,
@@ -904,8 +907,14 @@ function historyTimeline(hist) {
       detail.map((x) => h('div', { class: 'detail' }, x)),
       h('div', { class: 'detail' }, `v${e.version} · seq ${e.seq} · ${t('u.recorded')} ${fmtDateTime(e.recorded_at)} · ${e.actor?.name || e.actor?.id || ''}`));
   });
+  if (hist.more) {
+    items.push(h('li', { id: 'history-older' }, h('a', { href: `#/unit/${encodeURIComponent(hist.unit)}?full=true` }, t('u.older'))));
+  }
   return h('div', { class: 'scroll' }, h('ol', { class: 'timeline', id: 'history' }, items));
 }
+
+// HISTORY_PAGE is how many of a unit's newest events its page shows first.
+const HISTORY_PAGE = 200;
 
 const VIEWS = {
   overview: overviewView,
