@@ -75,15 +75,11 @@ func runExport(ctx context.Context, env *Env, args []string) error {
 		}
 		*output = fmt.Sprintf("ntm-%s.%s", name, req.Format)
 	}
-	be, err := cf.open(ctx, env, fs)
+	ab, err := cf.openAudit(ctx, env, fs)
 	if err != nil {
 		return err
 	}
-	defer be.Close()
-	ab, err := auditOf(be)
-	if err != nil {
-		return err
-	}
+	defer ab.Close()
 	if *output == "-" {
 		w := bufio.NewWriter(env.Stdout)
 		if err := ab.Export(ctx, w, req); err != nil {

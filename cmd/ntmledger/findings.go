@@ -17,15 +17,11 @@ func runFindings(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() != 0 {
 		return usageError("findings takes no arguments")
 	}
-	be, err := cf.open(ctx, env, fs)
+	ab, err := cf.openAudit(ctx, env, fs)
 	if err != nil {
 		return err
 	}
-	defer be.Close()
-	ab, err := auditOf(be)
-	if err != nil {
-		return err
-	}
+	defer ab.Close()
 	list, err := ab.Findings(ctx, *province)
 	if err != nil {
 		return err

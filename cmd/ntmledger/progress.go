@@ -20,15 +20,11 @@ func runProgress(ctx context.Context, env *Env, args []string) error {
 	if *year != 0 && (*year < 1900 || *year > 2200) {
 		return usageError("--year %d is not a year", *year)
 	}
-	be, err := cf.open(ctx, env, fs)
+	ab, err := cf.openAudit(ctx, env, fs)
 	if err != nil {
 		return err
 	}
-	defer be.Close()
-	ab, err := auditOf(be)
-	if err != nil {
-		return err
-	}
+	defer ab.Close()
 	rep, err := ab.Progress(ctx, fs.Arg(0), *year)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 // progress, findings, verify, export) need of a backend. Both backends
 // implement it; the methods live here beside the commands.
 type auditBackend interface {
+	backend
 	Revocations(ctx context.Context, f projections.RevocationFilter) (*projections.RevocationList, error)
 	Progress(ctx context.Context, code string, year int) (*projections.ProgressReport, error)
 	Findings(ctx context.Context, province string) (*projections.FindingList, error)
@@ -35,13 +37,19 @@ type exportRequest struct {
 	Revs     projections.RevocationFilter
 }
 
-// auditOf returns the auditBackend of a backend.
-func auditOf(be backend) (auditBackend, error) {
-	r, ok := be.(auditBackend)
+// openAudit opens the backend of an audit command (revocations, progress,
+// findings, verify, export). Close it when done.
+func (c *clientFlags) openAudit(ctx context.Context, env *Env, fs *flag.FlagSet) (auditBackend, error) {
+	be, err := c.open(ctx, env, fs)
+	if err != nil {
+		return nil, err
+	}
+	ab, ok := be.(auditBackend)
 	if !ok {
+		be.Close()
 		return nil, fmt.Errorf("backend %T cannot report", be)
 	}
-	return r, nil
+	return ab, nil
 }
 
 func (d *directBackend) Revocations(ctx context.Context, f projections.RevocationFilter) (*projections.RevocationList, error) {

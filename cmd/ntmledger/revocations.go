@@ -33,15 +33,11 @@ func runRevocations(ctx context.Context, env *Env, args []string) error {
 			}
 		}
 	}
-	be, err := cf.open(ctx, env, fs)
+	ab, err := cf.openAudit(ctx, env, fs)
 	if err != nil {
 		return err
 	}
-	defer be.Close()
-	ab, err := auditOf(be)
-	if err != nil {
-		return err
-	}
+	defer ab.Close()
 	// Follow the pages until the limit or the end of the timeline.
 	all := &projections.RevocationList{Revocations: []projections.RevocationEntry{}}
 	for {

@@ -20,15 +20,11 @@ func runVerify(ctx context.Context, env *Env, args []string) error {
 	if fs.NArg() > 1 {
 		return usageError("verify takes at most one unit CODE")
 	}
-	be, err := cf.open(ctx, env, fs)
+	ab, err := cf.openAudit(ctx, env, fs)
 	if err != nil {
 		return err
 	}
-	defer be.Close()
-	ab, err := auditOf(be)
-	if err != nil {
-		return err
-	}
+	defer ab.Close()
 	rep, err := ab.Verify(ctx, fs.Arg(0))
 	if err != nil {
 		return err
