@@ -123,19 +123,18 @@ func artifacts(tb testing.TB) string {
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	path := filepath.Join(artifacts(t), name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
+	saveScreenshot(t, name, png, err)
 }
 
 func fullScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	saveScreenshot(t, name, png, err)
+}
+
+// saveScreenshot writes a captured screenshot to the test artifacts.
+func saveScreenshot(t *testing.T, name string, png []byte, err error) {
+	t.Helper()
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
