@@ -8,7 +8,8 @@ import (
 // Key layout of the views database. Every key is built here.
 //
 //	s/<unit>                         folded state (State)
-//	h/<unit>/<version>               audit trail: seq + stored body
+//	h/<unit>/<version>               audit trail: the event's stream seq (8 bytes, big-endian)
+//	e/<seq>                          stored body of the event at stream seq (8 bytes, big-endian)
 //	l/<unit>                         status summary for lists, progress, exports (UnitSummary)
 //	lp/<parent>/<unit>               children of a unit (empty value)
 //	lv/<province>/<unit>             units of a province (empty value)
@@ -21,6 +22,7 @@ import (
 var (
 	statePrefix      = []byte("s/")
 	historyPrefix    = []byte("h/")
+	bodyPrefix       = []byte("e/")
 	summaryPrefix    = []byte("l/")
 	childPrefix      = []byte("lp/")
 	provincePrefix   = []byte("lv/")
@@ -81,16 +83,27 @@ func prefixEnd(p []byte) []byte {
 	return nil
 }
 
-// historyValue is the stream seq followed by the stored body.
-func historyValue(seq uint64, body []byte) []byte {
-	v := make([]byte, 8, 8+len(body))
-	binary.BigEndian.PutUint64(v, seq)
-	return append(v, body...)
+// Bodies are keyed by stream sequence, not under their unit: the views
+// write them in stream order, so every flush of new bodies lies past all
+// older ones and the LSM moves them down its levels without rewriting them
+// (keyed by unit, every flush overlapped the whole trail and compactions
+// rewrote the national history again and again). The h/ records are the
+// per-unit index into them.
+
+// bodyKey is the key of the stored body of the event at seq.
+func bodyKey(seq uint64) []byte {
+	k := make([]byte, 0, len(bodyPrefix)+8)
+	return binary.BigEndian.AppendUint64(append(k, bodyPrefix...), seq)
 }
 
-func parseHistoryValue(v []byte) (uint64, []byte, error) {
-	if len(v) < 8 {
-		return 0, nil, fmt.Errorf("history record of %d bytes", len(v))
+// historyValue is the stream seq of a history record.
+func historyValue(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), seq)
+}
+
+func parseHistoryValue(v []byte) (uint64, error) {
+	if len(v) != 8 {
+		return 0, fmt.Errorf("history record of %d bytes, not 8", len(v))
 	}
-	return binary.BigEndian.Uint64(v[:8]), v[8:], nil
+	return binary.BigEndian.Uint64(v), nil
 }

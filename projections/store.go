@@ -167,8 +167,13 @@ func (v *Views) newProjector(db *pebble.DB, live bool) (*projector.Projector, er
 	return projector.New(projector.Config{
 		Name: "views", JS: v.cfg.JS, Stream: v.cfg.Stream, DB: db,
 		Applier: newApplier(v.cfg.Rules), Logger: v.cfg.Logger, OnChanges: onChanges,
+		Layout: Layout,
 	})
 }
+
+// Layout is the version of the views' key layout (keys.go). "2": bodies
+// keyed by stream sequence, history records hold the sequence.
+const Layout = "views-2"
 
 func (v *Views) start(p *projector.Projector) {
 	ctx, cancel := context.WithCancel(context.Background())

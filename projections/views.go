@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -116,7 +117,10 @@ func (a *applier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs [
 				return nil, err
 			}
 		}
-		if err := b.Set(historyKey(ev.Unit, ev.Version), historyValue(ev.Seq, raw), nil); err != nil {
+		if err := b.Set(historyKey(ev.Unit, ev.Version), historyValue(ev.Seq), nil); err != nil {
+			return nil, err
+		}
+		if err := b.Set(bodyKey(ev.Seq), raw, nil); err != nil {
 			return nil, err
 		}
 		bs.fresh[ev.Unit] = append(bs.fresh[ev.Unit], ev)
@@ -263,20 +267,45 @@ func readHistoryRange(db pebble.Reader, unit string, after, before uint64) ([]*e
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
-	var out []*events.Event
+	var seqs []uint64
 	for it.First(); it.Valid(); it.Next() {
-		seq, body, err := parseHistoryValue(it.Value())
+		seq, err := parseHistoryValue(it.Value())
 		if err != nil {
+			it.Close()
 			return nil, fmt.Errorf("history of %s: %w", unit, err)
 		}
+		seqs = append(seqs, seq)
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return nil, fmt.Errorf("history of %s: %w", unit, err)
+	}
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	// A unit's versions are in stream order: one forward pass over the
+	// bodies between its first and last seq.
+	bodies, err := db.NewIter(&pebble.IterOptions{LowerBound: bodyKey(seqs[0]), UpperBound: bodyKey(seqs[len(seqs)-1] + 1)})
+	if err != nil {
+		return nil, err
+	}
+	defer bodies.Close()
+	out := make([]*events.Event, 0, len(seqs))
+	for _, seq := range seqs {
+		k := bodyKey(seq)
+		if !bodies.SeekGE(k) || !bytes.Equal(bodies.Key(), k) {
+			if err := bodies.Error(); err != nil {
+				return nil, fmt.Errorf("history of %s: %w", unit, err)
+			}
+			return nil, fmt.Errorf("history of %s: no stored body for seq %d", unit, seq)
+		}
+		body := append([]byte(nil), bodies.Value()...)
 		ev, err := events.Decode(body)
 		if err != nil {
-			return nil, fmt.Errorf("history of %s: %w", unit, err)
+			return nil, fmt.Errorf("history of %s: seq %d: %w", unit, seq, err)
 		}
 		ev.Seq = seq
-		ev.Raw = append([]byte(nil), body...)
+		ev.Raw = body
 		out = append(out, ev)
 	}
-	return out, it.Error()
+	return out, nil
 }

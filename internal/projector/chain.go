@@ -13,7 +13,7 @@ import (
 // Keys the projector keeps beside every projection (all under "m/"):
 //
 //	m/checkpoint      last applied stream sequence (8 bytes, big endian)
-//	m/format          formatVersion: the layout of the keys below
+//	m/format          formatVersion, then "/" and the applier's Layout if any
 //	m/chain/<unit>    the unit's chain head: last good version, seq and hash
 //	m/q/<seq>         a quarantined message (JSON Quarantine), seq big endian
 var (

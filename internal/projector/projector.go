@@ -118,6 +118,11 @@ type Config struct {
 	// OnChanges, if set, is called after each committed batch with its
 	// changes. It must not block.
 	OnChanges func([]Change)
+	// Layout names the version of the applier's own key layout. A database
+	// written under another layout is emptied and rebuilt from seq 1 (every
+	// projection is a pure function of the stream, so nothing is lost).
+	// Change it whenever the applier stores its keys differently.
+	Layout string
 }
 
 // Projector applies the stream to one Pebble database.
@@ -147,8 +152,9 @@ const HeadCacheSize = 1 << 16
 // New opens a projector at its stored checkpoint.
 //
 // A database written before the projector kept chain heads (no format
-// marker but a checkpoint) cannot verify the chains it continues; New
-// empties it so the projection is rebuilt from seq 1. Every projection is a
+// marker but a checkpoint) cannot verify the chains it continues, and one
+// written under another Layout cannot be read by this applier; New empties
+// either so the projection is rebuilt from seq 1. Every projection is a
 // pure function of the stream, so this loses nothing.
 func New(cfg Config) (*Projector, error) {
 	if cfg.JS == nil || cfg.DB == nil || cfg.Applier == nil || cfg.Stream == "" {
@@ -178,12 +184,17 @@ func New(cfg Config) (*Projector, error) {
 }
 
 func (p *Projector) checkFormat() error {
+	want := formatVersion
+	if p.cfg.Layout != "" {
+		want += "/" + p.cfg.Layout
+	}
+	var found string
 	v, closer, err := p.cfg.DB.Get(formatKey)
 	switch {
 	case err == nil:
-		ok := string(v) == formatVersion
+		found = string(v)
 		closer.Close()
-		if ok {
+		if found == want {
 			return nil
 		}
 	case !errors.Is(err, pebble.ErrNotFound):
@@ -194,7 +205,7 @@ func (p *Projector) checkFormat() error {
 		return err
 	}
 	if cp > 0 {
-		p.log.Warn("projection predates hash-chain verification; rebuilding it from seq 1", "checkpoint", cp)
+		p.log.Warn("projection was written in another layout; rebuilding it from seq 1", "checkpoint", cp, "layout", found, "want", want)
 		// NoSync, like every write here: the log keeps writes in order, so
 		// no later batch survives a crash without this one (and a database
 		// built without a log is discarded after a crash, never read).
@@ -202,7 +213,7 @@ func (p *Projector) checkFormat() error {
 			return fmt.Errorf("empty stale projection: %w", err)
 		}
 	}
-	if err := p.cfg.DB.Set(formatKey, []byte(formatVersion), pebble.NoSync); err != nil {
+	if err := p.cfg.DB.Set(formatKey, []byte(want), pebble.NoSync); err != nil {
 		return fmt.Errorf("write format: %w", err)
 	}
 	return nil
