@@ -83,7 +83,7 @@ func (a *applier) writeTargets(bs *batchState, b *pebble.Batch, s *State, recomp
 	var ts []Target
 	evs := bs.fresh[s.Unit]
 	if recompute {
-		hist, err := readHistory(bs.db, s.Unit)
+		hist, err := bs.history(s.Unit)
 		if err != nil {
 			return false, err
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +46,8 @@ func TestReplayIsByteIdenticalToIncrementalViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	views, err := projections.Open(ctx, projections.Config{JS: srv.JS, Stream: ledger.StreamName, Dir: t.TempDir()})
+	dir := t.TempDir()
+	views, err := projections.Open(ctx, projections.Config{JS: srv.JS, Stream: ledger.StreamName, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +104,16 @@ func TestReplayIsByteIdenticalToIncrementalViews(t *testing.T) {
 	close(stop)
 	if n := <-served; n == 0 {
 		t.Error("no read was served during the rebuild")
+	}
+	// The rebuild's body files were ingested, none is left beside.
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".bodies") {
+			t.Errorf("rebuild left %s behind", e.Name())
+		}
 	}
 	after, keys2, seq2 := dump(t, views)
 	if after != before || keys2 != keys || seq2 != seq {

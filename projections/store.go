@@ -95,7 +95,7 @@ func Open(ctx context.Context, cfg Config) (*Views, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := v.newProjector(db, true)
+	p, err := v.newProjector(db)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -159,15 +159,23 @@ func (v *Views) removeStale() {
 	}
 }
 
-func (v *Views) newProjector(db *pebble.DB, live bool) (*projector.Projector, error) {
-	var onChanges func([]projector.Change)
-	if live {
-		onChanges = v.cfg.OnChanges
-	}
+func (v *Views) newProjector(db *pebble.DB) (*projector.Projector, error) {
+	onChanges := v.cfg.OnChanges
 	return projector.New(projector.Config{
 		Name: "views", JS: v.cfg.JS, Stream: v.cfg.Stream, DB: db,
 		Applier: newApplier(v.cfg.Rules), Logger: v.cfg.Logger, OnChanges: onChanges,
 		Layout: Layout,
+	})
+}
+
+// newBuildProjector is the projector of a generation being built: its
+// applier hands the stored bodies to files.
+func (v *Views) newBuildProjector(db *pebble.DB, files *bodyFiles) (*projector.Projector, error) {
+	a := newApplier(v.cfg.Rules)
+	a.bodies = files
+	return projector.New(projector.Config{
+		Name: "views", JS: v.cfg.JS, Stream: v.cfg.Stream, DB: db,
+		Applier: a, Logger: v.cfg.Logger, Layout: Layout,
 	})
 }
 
@@ -228,9 +236,17 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 	if err != nil {
 		return err
 	}
-	p, err := v.newProjector(db, false)
+	files, err := newBodyFiles(db, dir+".bodies")
 	if err != nil {
 		db.Close()
+		os.RemoveAll(dir)
+		return err
+	}
+	p, err := v.newBuildProjector(db, files)
+	if err != nil {
+		files.abandon()
+		db.Close()
+		os.RemoveAll(dir)
 		return err
 	}
 	pctx, pcancel := context.WithCancel(context.Background())
@@ -243,6 +259,7 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 	abandon := func(err error) error {
 		pcancel()
 		<-pdone
+		files.abandon()
 		db.Close()
 		os.RemoveAll(dir)
 		return err
@@ -257,6 +274,9 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 		case <-pdone:
 			return abandon(fmt.Errorf("rebuild stopped at seq %d of %d: %w", p.Applied(), target, perr))
 		case <-tick.C:
+			if err := files.Err(); err != nil {
+				return abandon(fmt.Errorf("rebuild stopped at seq %d of %d: %w", p.Applied(), target, err))
+			}
 			pr.Applied = p.Applied()
 			v.progress.Store(&pr)
 			if progress != nil {
@@ -273,6 +293,10 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 	discard := func(err error) error {
 		os.RemoveAll(dir)
 		return err
+	}
+	if err := files.finish(); err != nil {
+		db.Close()
+		return discard(fmt.Errorf("rebuild: %w", err))
 	}
 	if err := db.Flush(); err != nil {
 		db.Close()
@@ -293,7 +317,7 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 	<-v.done
 	oldDB, oldGen := v.db, v.gen
 	v.db, v.gen = db, gen
-	live, err := v.newProjector(db, true)
+	live, err := v.newProjector(db)
 	if err != nil {
 		v.mu.Unlock()
 		return fmt.Errorf("restart views on the rebuilt generation: %w", err)

@@ -35,6 +35,10 @@ type applier struct {
 	states    *projector.Cache[*State]
 	summaries *projector.Cache[*UnitSummary]
 	last      *batchState // the batch applied and not yet committed or aborted
+
+	// bodies, when set (a rebuild), takes the stored bodies of committed
+	// batches instead of the batches themselves.
+	bodies *bodyFiles
 }
 
 // StateCacheSize bounds the folded unit states an applier keeps in memory:
@@ -53,6 +57,9 @@ func newApplier(rs *rules.Set) *applier {
 // Committed keeps what the last batch wrote.
 func (a *applier) Committed() {
 	if bs := a.last; bs != nil {
+		if a.bodies != nil {
+			a.bodies.add(bs.bodies)
+		}
 		for _, unit := range bs.order {
 			a.states.Put(unit, bs.states[unit])
 		}
@@ -78,6 +85,18 @@ type batchState struct {
 	fresh  map[string][]*events.Event // events of this batch, per unit
 	order  []string                   // units in first-touched order, for deterministic writes
 	sums   map[string]*UnitSummary    // summaries written by this batch
+
+	files  *bodyFiles // a rebuild's body writer, or nil
+	bodies []bodyRec  // this batch's bodies, for files
+}
+
+// history reads a unit's stored history as of the last committed batch.
+func (bs *batchState) history(unit string) ([]*events.Event, error) {
+	var lookup func(uint64) ([]byte, bool)
+	if bs.files != nil {
+		lookup = bs.files.lookup
+	}
+	return readHistoryWith(bs.db, lookup, unit, 0, 0)
 }
 
 func (bs *batchState) get(unit string) (*State, error) {
@@ -100,7 +119,7 @@ func (bs *batchState) get(unit string) (*State, error) {
 }
 
 func (a *applier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs []*events.Event) ([]projector.Change, error) {
-	bs := &batchState{db: db, cache: a.states, states: map[string]*State{}, fresh: map[string][]*events.Event{}, sums: map[string]*UnitSummary{}}
+	bs := &batchState{db: db, cache: a.states, states: map[string]*State{}, fresh: map[string][]*events.Event{}, sums: map[string]*UnitSummary{}, files: a.bodies}
 	a.last = bs
 	changes := make([]projector.Change, 0, len(evs))
 	for _, ev := range evs {
@@ -120,7 +139,9 @@ func (a *applier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs [
 		if err := b.Set(historyKey(ev.Unit, ev.Version), historyValue(ev.Seq), nil); err != nil {
 			return nil, err
 		}
-		if err := b.Set(bodyKey(ev.Seq), raw, nil); err != nil {
+		if a.bodies != nil {
+			bs.bodies = append(bs.bodies, bodyRec{seq: ev.Seq, raw: raw})
+		} else if err := b.Set(bodyKey(ev.Seq), raw, nil); err != nil {
 			return nil, err
 		}
 		bs.fresh[ev.Unit] = append(bs.fresh[ev.Unit], ev)
@@ -178,7 +199,7 @@ func (a *applier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs [
 // retracted events. What other units' events did to it (dissolution) and
 // where it sits (province) are kept.
 func (a *applier) refold(bs *batchState, s *State) error {
-	hist, err := readHistory(bs.db, s.Unit)
+	hist, err := bs.history(s.Unit)
 	if err != nil {
 		return err
 	}
@@ -252,6 +273,12 @@ func readHistory(db pebble.Reader, unit string) ([]*events.Event, error) {
 // readHistoryRange returns a unit's stored events with versions after
 // after and, when before is not 0, before before, in version order.
 func readHistoryRange(db pebble.Reader, unit string, after, before uint64) ([]*events.Event, error) {
+	return readHistoryWith(db, nil, unit, after, before)
+}
+
+// readHistoryWith is readHistoryRange that first asks lookup, if set, for
+// bodies not yet in db (a rebuild's bodies not yet ingested).
+func readHistoryWith(db pebble.Reader, lookup func(uint64) ([]byte, bool), unit string, after, before uint64) ([]*events.Event, error) {
 	if after == math.MaxUint64 {
 		return nil, nil
 	}
@@ -282,6 +309,19 @@ func readHistoryRange(db pebble.Reader, unit string, after, before uint64) ([]*e
 	if len(seqs) == 0 {
 		return nil, nil
 	}
+	// Ask lookup first: a body it does not hold was in db before the
+	// iterator below was opened.
+	var held map[uint64][]byte
+	if lookup != nil {
+		for _, seq := range seqs {
+			if b, ok := lookup(seq); ok {
+				if held == nil {
+					held = map[uint64][]byte{}
+				}
+				held[seq] = b
+			}
+		}
+	}
 	// A unit's versions are in stream order: one forward pass over the
 	// bodies between its first and last seq.
 	bodies, err := db.NewIter(&pebble.IterOptions{LowerBound: bodyKey(seqs[0]), UpperBound: bodyKey(seqs[len(seqs)-1] + 1)})
@@ -291,6 +331,15 @@ func readHistoryRange(db pebble.Reader, unit string, after, before uint64) ([]*e
 	defer bodies.Close()
 	out := make([]*events.Event, 0, len(seqs))
 	for _, seq := range seqs {
+		if b, ok := held[seq]; ok {
+			ev, err := events.Decode(b)
+			if err != nil {
+				return nil, fmt.Errorf("history of %s: seq %d: %w", unit, seq, err)
+			}
+			ev.Seq, ev.Raw = seq, b
+			out = append(out, ev)
+			continue
+		}
 		k := bodyKey(seq)
 		if !bodies.SeekGE(k) || !bytes.Equal(bodies.Key(), k) {
 			if err := bodies.Error(); err != nil {

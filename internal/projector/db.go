@@ -7,6 +7,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 )
 
 // CacheSize is the block cache of each projection's database. The views'
@@ -36,9 +37,30 @@ func openDB(dir string, log *slog.Logger, build bool) (*pebble.DB, error) {
 	}
 	cache := pebble.NewCache(CacheSize)
 	defer cache.Unref()
+	opts := options(build)
+	opts.Logger = pebbleLogger{log.With("component", "pebble", "dir", dir)}
+	opts.Cache = cache
+	db, err := pebble.Open(filepath.Clean(dir), opts)
+	if err != nil {
+		return nil, fmt.Errorf("open pebble %s: %w", dir, err)
+	}
+	return db, nil
+}
+
+// TableWriterOptions are the options of a table file written outside db,
+// sorted, for db.Ingest into its last level (a rebuild's stored bodies):
+// the compression and format db's own compactions would use, without
+// filters (the file is only scanned and seeked, never probed by Get).
+func TableWriterOptions(db *pebble.DB) sstable.WriterOptions {
+	opts := options(false)
+	opts.EnsureDefaults()
+	w := opts.MakeWriterOptions(len(opts.Levels)-1, db.TableFormat())
+	w.FilterPolicy = pebble.NoFilterPolicy
+	return w
+}
+
+func options(build bool) *pebble.Options {
 	opts := &pebble.Options{
-		Logger: pebbleLogger{log.With("component", "pebble", "dir", dir)},
-		Cache:  cache,
 		// Projectors write in large batches: bigger memtables mean fewer
 		// flushes and level-0 files for the next read to look through.
 		MemTableSize:                16 << 20,
@@ -53,11 +75,7 @@ func openDB(dir string, log *slog.Logger, build bool) (*pebble.DB, error) {
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
-	db, err := pebble.Open(filepath.Clean(dir), opts)
-	if err != nil {
-		return nil, fmt.Errorf("open pebble %s: %w", dir, err)
-	}
-	return db, nil
+	return opts
 }
 
 type pebbleLogger struct{ l *slog.Logger }
