@@ -100,8 +100,14 @@ type Ledger struct {
 	// expected-subject-sequence check.
 	mu sync.Mutex
 	// recent holds, under mu, what this ledger appended that the index may
-	// not hold yet (see overlay).
+	// not hold yet (see overlay), including requests still in flight.
 	recent overlay
+	// flights are the requests sent and not yet settled, in send order
+	// (under mu; see AppendAsync).
+	flights []*flight
+	// beforeSend, set by tests, runs after a request is checked and before
+	// it is sent.
+	beforeSend func(units []string)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -201,15 +207,31 @@ type pending struct {
 // event, in order. Errors: *events.FieldError (bad input, nothing written),
 // *ConflictError (409), ErrTooLarge, or an I/O error.
 func (l *Ledger) Append(ctx context.Context, ins []*events.Input) ([]Result, error) {
+	p, err := l.AppendAsync(ctx, ins)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait(ctx)
+}
+
+// request is a validated request: its events, their parsed data, ids and
+// content hashes.
+type request struct {
+	ins      []*events.Input
+	datas    []any
+	ids      []string
+	contents []string
+}
+
+// prepare validates a request and fills in what checking it needs.
+func prepare(ins []*events.Input) (*request, error) {
 	if len(ins) == 0 {
 		return nil, &events.FieldError{Index: 0, Reason: "the request holds no events"}
 	}
 	if len(ins) > MaxBatch {
 		return nil, fmt.Errorf("%w: %d events; at most %d are stored atomically in one request (use import for bulk loads)", ErrTooLarge, len(ins), MaxBatch)
 	}
-	datas := make([]any, len(ins))
-	ids := make([]string, len(ins))
-	contents := make([]string, len(ins))
+	r := &request{ins: ins, datas: make([]any, len(ins)), ids: make([]string, len(ins)), contents: make([]string, len(ins))}
 	seen := make(map[string]int, len(ins))
 	for i, in := range ins {
 		d, err := events.Validate(in)
@@ -220,24 +242,28 @@ func (l *Ledger) Append(ctx context.Context, ins []*events.Input) ([]Result, err
 			}
 			return nil, err
 		}
-		datas[i] = d
-		ids[i] = in.ID
-		if ids[i] == "" {
-			ids[i] = ulid.Make().String()
+		r.datas[i] = d
+		r.ids[i] = in.ID
+		if r.ids[i] == "" {
+			r.ids[i] = ulid.Make().String()
 		}
-		if j, dup := seen[ids[i]]; dup {
-			return nil, &events.FieldError{Index: i, Field: "id", Reason: fmt.Sprintf("%s is also the id of event %d of this request", ids[i], j)}
+		if j, dup := seen[r.ids[i]]; dup {
+			return nil, &events.FieldError{Index: i, Field: "id", Reason: fmt.Sprintf("%s is also the id of event %d of this request", r.ids[i], j)}
 		}
-		seen[ids[i]] = i
+		seen[r.ids[i]] = i
 		ch, err := events.ContentHash(in.Type, in.Unit, in.OccurredAt, in.Actor, in.Document, in.Data)
 		if err != nil {
 			return nil, &events.FieldError{Index: i, Field: "data", Reason: err.Error()}
 		}
-		contents[i] = ch
+		r.contents[i] = ch
 	}
+	return r, nil
+}
 
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// appendNow checks and stores a request and waits for the stream's
+// acknowledgement, checking it again if another writer came first. Called
+// with l.mu held and nothing in flight.
+func (l *Ledger) appendNow(ctx context.Context, req *request) ([]Result, error) {
 	for attempt := 0; ; attempt++ {
 		if err := l.index.Halted(); err != nil {
 			return nil, fmt.Errorf("ledger: cannot check requests: %w", err)
@@ -245,7 +271,7 @@ func (l *Ledger) Append(ctx context.Context, ins []*events.Input) ([]Result, err
 		if err := l.syncState(ctx); err != nil {
 			return nil, err
 		}
-		res, pend, units, err := l.plan(ins, datas, ids, contents)
+		res, pend, units, err := l.plan(req.ins, req.datas, req.ids, req.contents)
 		if err != nil {
 			return nil, err
 		}
@@ -266,7 +292,7 @@ func (l *Ledger) Append(ctx context.Context, ins []*events.Input) ([]Result, err
 			}
 			return nil, err
 		}
-		l.recent.record(res, pend, units, contents, ins, last)
+		l.recent.record(res, pend, units, req.contents, req.ins, last)
 		return res, nil
 	}
 }

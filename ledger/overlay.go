@@ -146,20 +146,25 @@ func (o *overlay) prune(applied uint64) {
 // the overlay covers what the index lacks; otherwise another writer appended
 // and the ledger waits for the index to reach the stream's end.
 func (l *Ledger) syncState(ctx context.Context) error {
-	info, err := l.stream.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("ledger: stream info: %w", err)
-	}
-	last := info.State.LastSeq
-	if last != l.recent.last {
-		wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		defer cancel()
-		if err := l.index.WaitApplied(wctx, last); err != nil {
-			return fmt.Errorf("ledger: index catching up: %w", err)
+	if len(l.flights) == 0 {
+		info, err := l.stream.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("ledger: stream info: %w", err)
 		}
-		l.recent = overlay{last: last}
+		if last := info.State.LastSeq; last != l.recent.last {
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			defer cancel()
+			if err := l.index.WaitApplied(wctx, last); err != nil {
+				return fmt.Errorf("ledger: index catching up: %w", err)
+			}
+			l.recent = overlay{last: last}
+		}
 	}
-	if n := len(l.recent.ids); n > MaxOverlay {
+	// With requests in flight the overlay runs ahead of the stream; they
+	// are fenced by the stream's expected last sequence instead (see
+	// AppendAsync).
+	last := l.recent.last
+	if n := len(l.recent.ids); n > MaxOverlay && last > MaxOverlay/2 {
 		// Wait until the index holds all but half the bound.
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		defer cancel()

@@ -90,6 +90,12 @@ func (d *directBackend) Append(ctx context.Context, ins []*events.Input) ([]ledg
 	return d.n.Ledger.Append(ctx, ins)
 }
 
+// AppendAsync lets an import send its next batch while the stream stores
+// the last (importer.AsyncAppender).
+func (d *directBackend) AppendAsync(ctx context.Context, ins []*events.Input) (*ledger.Pending, error) {
+	return d.n.Ledger.AppendAsync(ctx, ins)
+}
+
 func (d *directBackend) Status(ctx context.Context, unit, asOf string, knownAt time.Time) (*projections.Status, error) {
 	return d.n.Views.Status(ctx, unit, asOf, knownAt)
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/ntmledger/ntmledger/events"
 	"github.com/ntmledger/ntmledger/internal/gen"
+	"github.com/ntmledger/ntmledger/internal/importer"
 	"github.com/ntmledger/ntmledger/internal/natsserver"
 	"github.com/ntmledger/ntmledger/internal/node"
 	"github.com/ntmledger/ntmledger/ledger"
@@ -230,7 +231,8 @@ func (r *runner) rawImport(ctx context.Context) error {
 	return nil
 }
 
-// importLedger appends the history through the ledger in requests of 1000,
+// importLedger imports the history as the import command does (requests of
+// 1000, the next checked and sent while the stream stores the last),
 // on a node that runs its projectors meanwhile, as a server does.
 func (r *runner) importLedger(ctx context.Context) error {
 	n, err := node.Start(ctx, node.Config{DataDir: filepath.Join(r.cfg.Dir, "node"), NATSListen: "none",
@@ -239,45 +241,21 @@ func (r *runner) importLedger(ctx context.Context) error {
 		return err
 	}
 	r.node = n
-	f, err := os.Open(r.eventsFile)
+	rss := startRSS()
+	start := time.Now()
+	sum, err := importer.Run(ctx, importer.Config{Appender: n.Ledger, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, []string{r.eventsFile})
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	rss := startRSS()
-	start := time.Now()
-	count := 0
-	batch := make([]*events.Input, 0, ledger.MaxBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		res, err := n.Ledger.Append(ctx, batch)
-		if err != nil {
-			return err
-		}
-		r.stored = res[len(res)-1].Seq
-		count += len(batch)
-		batch = batch[:0]
-		return nil
+	if sum.Bad > 0 || sum.Duplicate > 0 {
+		return fmt.Errorf("import: %d rows rejected, %d already stored, of %d", sum.Bad, sum.Duplicate, sum.Rows)
 	}
-	for sc.Scan() {
-		in, err := events.DecodeInput(sc.Bytes())
-		if err != nil {
-			return err
-		}
-		batch = append(batch, in)
-		if len(batch) == ledger.MaxBatch {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := flush(); err != nil {
+	count := sum.Stored
+	info, err := n.Ledger.Stream().Info(ctx)
+	if err != nil {
 		return err
 	}
+	r.stored = info.State.LastSeq
 	el := time.Since(start)
 	peak := rss.stop()
 	rate := float64(count) / el.Seconds()

@@ -91,6 +91,8 @@ type importer struct {
 	start time.Time
 	batch []row
 	ids   map[string]int // id → index in batch
+
+	inflight *sent // the batch sent and not yet acknowledged (AsyncAppender)
 }
 
 // Run imports the files in order and returns the summary. It stops early
@@ -122,11 +124,19 @@ func Run(ctx context.Context, cfg Config, files []string) (Summary, error) {
 	}
 	for _, f := range files {
 		if err := im.file(ctx, f); err != nil {
+			// What was sent before the error is counted.
+			if werr := im.wait(ctx); werr != nil {
+				err = errors.Join(err, werr)
+			}
 			im.p.Elapsed = time.Since(im.start)
 			return im.p, err
 		}
 	}
 	if err := im.flush(ctx); err != nil {
+		im.p.Elapsed = time.Since(im.start)
+		return im.p, err
+	}
+	if err := im.wait(ctx); err != nil {
 		im.p.Elapsed = time.Since(im.start)
 		return im.p, err
 	}
@@ -340,10 +350,25 @@ func (im *importer) add(ctx context.Context, r row) error {
 	return nil
 }
 
+// AsyncAppender is an Appender that can send a request before the one
+// before it is stored (ledger.Ledger): the import then checks and sends the
+// next batch while the stream stores the last one.
+type AsyncAppender interface {
+	AppendAsync(ctx context.Context, ins []*events.Input) (*ledger.Pending, error)
+}
+
+// sent is a batch sent and not yet acknowledged.
+type sent struct {
+	p    *ledger.Pending
+	rows []row
+}
+
 // flush appends the batch; a rejected row is reported and taken out, and
-// the rest appended again.
+// the rest appended again. With an AsyncAppender the batch is sent and the
+// one before it waited for.
 func (im *importer) flush(ctx context.Context) error {
 	batch := im.batch
+	async, _ := im.cfg.Appender.(AsyncAppender)
 	for len(batch) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -352,16 +377,22 @@ func (im *importer) flush(ctx context.Context) error {
 		for i, r := range batch {
 			ins[i] = r.in
 		}
-		res, err := im.cfg.Appender.Append(ctx, ins)
-		if err == nil {
-			for _, r := range res {
-				if r.Duplicate {
-					im.p.Duplicate++
-				} else {
-					im.p.Stored++
+		var err error
+		if async != nil {
+			var p *ledger.Pending
+			if p, err = async.AppendAsync(ctx, ins); err == nil {
+				if err := im.wait(ctx); err != nil {
+					return err
 				}
+				im.inflight = &sent{p: p, rows: batch}
+				break
 			}
-			break
+		} else {
+			var res []ledger.Result
+			if res, err = im.cfg.Appender.Append(ctx, ins); err == nil {
+				im.count(res)
+				break
+			}
 		}
 		i, reason, ok := im.cfg.Rejection(err)
 		if !ok || i < 0 || i >= len(batch) {
@@ -371,13 +402,46 @@ func (im *importer) flush(ctx context.Context) error {
 		im.badReason(batch[i].file, batch[i].line, reason)
 		batch = append(batch[:i:i], batch[i+1:]...)
 	}
-	im.batch = im.batch[:0]
+	// The batch sent may still be in flight: the next one gets new rows.
+	im.batch = make([]row, 0, im.cfg.BatchSize)
 	clear(im.ids)
+	if async == nil {
+		im.progress()
+	}
+	return nil
+}
+
+// wait waits for the batch in flight, if any.
+func (im *importer) wait(ctx context.Context) error {
+	s := im.inflight
+	if s == nil {
+		return nil
+	}
+	im.inflight = nil
+	res, err := s.p.Wait(ctx)
+	if err != nil {
+		return fmt.Errorf("import: appending %s lines %d–%d: %w", s.rows[0].file, s.rows[0].line, s.rows[len(s.rows)-1].line, err)
+	}
+	im.count(res)
+	im.progress()
+	return nil
+}
+
+func (im *importer) count(res []ledger.Result) {
+	for _, r := range res {
+		if r.Duplicate {
+			im.p.Duplicate++
+		} else {
+			im.p.Stored++
+		}
+	}
+}
+
+func (im *importer) progress() {
 	im.p.Elapsed = time.Since(im.start)
 	if im.cfg.Progress != nil {
 		im.cfg.Progress(im.p)
 	}
-	return nil
 }
 
 // DeriveID gives an event without an id one derived from its content: a

@@ -1,0 +1,111 @@
+package ledger_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ntmledger/ntmledger/events"
+	"github.com/ntmledger/ntmledger/ledger"
+)
+
+// TestPipelinedRequestsMeetAnotherWriter sends requests two at a time
+// (AppendAsync) while another ledger on the same stream appends to a unit
+// of the third request after it was checked and before it was sent. The
+// third request fails at the server, the fourth (checked as if the third
+// were stored) fails by the stream fence, and both are checked and stored
+// again, in order: every result names the message stored at its seq, and
+// every unit's hash chain is intact.
+func TestPipelinedRequestsMeetAnotherWriter(t *testing.T) {
+	e := setup(t)
+	mustAppend(t, e.l, hierarchy(t)...)
+	other := open(t, e.srv, t.TempDir(), 0)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	const requests, size = 8, 40
+	reqs := make([][]*events.Input, requests)
+	for r := range reqs {
+		for i := range size {
+			unit := []string{"13306", "13426"}[i%2]
+			date := fmt.Sprintf("2020-%02d-%02d", 1+r, 1+i/2)
+			reqs[r] = append(reqs[r], assess(t, unit, date, fmt.Sprint(1+i%19), "met"))
+		}
+	}
+	sent := 0
+	var intruder []ledger.Result
+	ledger.SetBeforeSend(e.l, func(units []string) {
+		sent++
+		if sent != 3 {
+			return
+		}
+		intruder = mustAppend(t, other, assess(t, units[0], "2019-12-31", "2", "not_met"))
+	})
+	var all [][]ledger.Result
+	pending := make([]*ledger.Pending, 0, requests)
+	for _, req := range reqs {
+		p, err := e.l.AppendAsync(ctx, req)
+		if err != nil {
+			t.Fatalf("request %d: %v", len(pending), err)
+		}
+		pending = append(pending, p)
+		if len(pending) >= 2 {
+			res, err := pending[len(all)].Wait(ctx)
+			if err != nil {
+				t.Fatalf("request %d: %v", len(all), err)
+			}
+			all = append(all, res)
+		}
+	}
+	for len(all) < len(pending) {
+		res, err := pending[len(all)].Wait(ctx)
+		if err != nil {
+			t.Fatalf("request %d: %v", len(all), err)
+		}
+		all = append(all, res)
+	}
+	if intruder == nil {
+		t.Fatal("the other writer did not append")
+	}
+
+	if got, want := lastSeq(t, e.srv.JS), uint64(len(hierarchy(t))+requests*size+1); got != want {
+		t.Fatalf("stream holds %d messages, want %d", got, want)
+	}
+	stream, err := e.srv.JS.Stream(ctx, ledger.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := uint64(0)
+	for r, res := range all {
+		if len(res) != size {
+			t.Fatalf("request %d: %d results", r, len(res))
+		}
+		for i, x := range res {
+			if x.Seq <= prev {
+				t.Fatalf("request %d event %d at seq %d, not after %d", r, i, x.Seq, prev)
+			}
+			prev = x.Seq
+			m, err := stream.GetMsg(ctx, x.Seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id := m.Header.Get(jetstream.MsgIDHeader); id != x.ID {
+				t.Fatalf("request %d event %d: result says seq %d holds %s, the stream has %s", r, i, x.Seq, x.ID, id)
+			}
+		}
+	}
+	// The third request was checked again after the other writer's event.
+	if s := intruder[0].Seq; s <= all[1][size-1].Seq || s >= all[2][0].Seq {
+		t.Fatalf("the other writer's event is at seq %d; the second request ends at %d, the third starts at %d", s, all[1][size-1].Seq, all[2][0].Seq)
+	}
+	rep, err := e.l.Verify(ctx, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || len(rep.Breaks) > 0 {
+		t.Fatalf("chains broken: %+v", rep.Breaks)
+	}
+}
