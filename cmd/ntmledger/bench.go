@@ -20,7 +20,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	dir := fs.String("dir", "", "work directory (default: a temporary one, removed after)")
 	qt := fs.Duration("query-time", 3*time.Second, "duration of each query load level")
 	cpuprof := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
-	heapprof := fs.String("heapprofile", "", "write a heap profile at the end of the import to this file (go tool pprof)")
+	heapprof := fs.String("heapprofile", "", "write a heap profile at the end of the import to this file, and one half way through the rebuild to FILE.rebuild (go tool pprof)")
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}

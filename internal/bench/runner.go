@@ -30,6 +30,7 @@ import (
 	"github.com/ntmledger/ntmledger/internal/importer"
 	"github.com/ntmledger/ntmledger/internal/natsserver"
 	"github.com/ntmledger/ntmledger/internal/node"
+	"github.com/ntmledger/ntmledger/projections"
 	"github.com/ntmledger/ntmledger/ledger"
 )
 
@@ -379,7 +380,24 @@ func (r *runner) rebuild(ctx context.Context) error {
 	}
 	rss := startRSS()
 	start := time.Now()
-	if err := r.node.Views.Rebuild(ctx, r.stored, nil); err != nil {
+	var progress func(projections.Progress)
+	if r.cfg.HeapProfile != "" {
+		// Half way through, the heap holds what a rebuild keeps.
+		var profErr error
+		taken := false
+		progress = func(p projections.Progress) {
+			if !taken && p.Applied >= r.stored/2 {
+				taken = true
+				profErr = writeHeapProfile(r.cfg.HeapProfile + ".rebuild")
+			}
+		}
+		defer func() {
+			if profErr != nil {
+				r.log.Error("heap profile of the rebuild", "err", profErr)
+			}
+		}()
+	}
+	if err := r.node.Views.Rebuild(ctx, r.stored, progress); err != nil {
 		return err
 	}
 	el := time.Since(start)
