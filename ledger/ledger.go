@@ -260,18 +260,24 @@ func prepare(ins []*events.Input) (*request, error) {
 	return r, nil
 }
 
+// checkNow brings the index and overlay up to date and checks and seals
+// req against them. Called with l.mu held.
+func (l *Ledger) checkNow(ctx context.Context, req *request) ([]Result, []pending, map[string]*unitState, error) {
+	if err := l.index.Halted(); err != nil {
+		return nil, nil, nil, fmt.Errorf("ledger: cannot check requests: %w", err)
+	}
+	if err := l.syncState(ctx); err != nil {
+		return nil, nil, nil, err
+	}
+	return l.plan(req.ins, req.datas, req.ids, req.contents)
+}
+
 // appendNow checks and stores a request and waits for the stream's
 // acknowledgement, checking it again if another writer came first. Called
 // with l.mu held and nothing in flight.
 func (l *Ledger) appendNow(ctx context.Context, req *request) ([]Result, error) {
 	for attempt := 0; ; attempt++ {
-		if err := l.index.Halted(); err != nil {
-			return nil, fmt.Errorf("ledger: cannot check requests: %w", err)
-		}
-		if err := l.syncState(ctx); err != nil {
-			return nil, err
-		}
-		res, pend, units, err := l.plan(req.ins, req.datas, req.ids, req.contents)
+		res, pend, units, err := l.checkNow(ctx, req)
 		if err != nil {
 			return nil, err
 		}

@@ -135,13 +135,7 @@ func (l *Ledger) AppendAsync(ctx context.Context, ins []*events.Input) (*Pending
 			return nil, err
 		}
 	}
-	if err := l.index.Halted(); err != nil {
-		return nil, fmt.Errorf("ledger: cannot check requests: %w", err)
-	}
-	if err := l.syncState(ctx); err != nil {
-		return nil, err
-	}
-	res, pend, units, err := l.plan(req.ins, req.datas, req.ids, req.contents)
+	res, pend, units, err := l.checkNow(ctx, req)
 	if err != nil {
 		return nil, err
 	}
