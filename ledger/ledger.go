@@ -529,9 +529,9 @@ func (l *Ledger) check(u *unitState, in *events.Input, data any, getUnit func(st
 	return nil
 }
 
-// publish stores the pending events and fills in their sequences. It
-// returns the last sequence.
-func (l *Ledger) publish(ctx context.Context, pend []pending, res []Result) (uint64, error) {
+// messages are the stream messages of the pending events: id, schema
+// version, and the unit's expected subject sequence on the first of each.
+func messages(pend []pending) []*nats.Msg {
 	msgs := make([]*nats.Msg, len(pend))
 	for i, p := range pend {
 		m := nats.NewMsg(p.subject)
@@ -543,6 +543,13 @@ func (l *Ledger) publish(ctx context.Context, pend []pending, res []Result) (uin
 		}
 		msgs[i] = m
 	}
+	return msgs
+}
+
+// publish stores the pending events and fills in their sequences. It
+// returns the last sequence.
+func (l *Ledger) publish(ctx context.Context, pend []pending, res []Result) (uint64, error) {
+	msgs := messages(pend)
 	if len(msgs) == 1 {
 		ack, err := l.js.PublishMsg(ctx, msgs[0])
 		if err != nil {

@@ -236,17 +236,7 @@ func (l *Ledger) send(pend []pending, res []Result, fenced bool) (*flight, error
 		res[p.index].Seq = first + uint64(i)
 	}
 	f := &flight{res: res, want: first + uint64(len(pend)) - 1, done: make(chan struct{})}
-	msgs := make([]*nats.Msg, len(pend))
-	for i, p := range pend {
-		m := nats.NewMsg(p.subject)
-		m.Data = p.body
-		m.Header.Set(jetstream.MsgIDHeader, p.id)
-		m.Header.Set(HeaderSchema, SchemaVersion)
-		if p.check {
-			m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(p.expect, 10))
-		}
-		msgs[i] = m
-	}
+	msgs := messages(pend)
 	if fenced {
 		msgs[0].Header.Set(jetstream.ExpectedLastSeqHeader, strconv.FormatUint(l.recent.last, 10))
 	}

@@ -30,8 +30,8 @@ import (
 	"github.com/ntmledger/ntmledger/internal/importer"
 	"github.com/ntmledger/ntmledger/internal/natsserver"
 	"github.com/ntmledger/ntmledger/internal/node"
-	"github.com/ntmledger/ntmledger/projections"
 	"github.com/ntmledger/ntmledger/ledger"
+	"github.com/ntmledger/ntmledger/projections"
 )
 
 type runner struct {
