@@ -2,7 +2,9 @@ package ledger_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,5 +109,104 @@ func TestPipelinedRequestsMeetAnotherWriter(t *testing.T) {
 	}
 	if !rep.OK || len(rep.Breaks) > 0 {
 		t.Fatalf("chains broken: %+v", rep.Breaks)
+	}
+}
+
+// TestPipelinedRequestFailingForGood: the third of a run of pipelined
+// requests carries an expected_version that another writer makes stale
+// after the request was checked. The server refuses it (the unit moved),
+// it is checked again and now fails for good with a conflict; the fourth,
+// which was checked as if the third were stored, fails too and is not
+// stored; the requests after them are stored. Nothing of the failed
+// requests is in the stream, every stored result names its message, and
+// the chains are intact.
+func TestPipelinedRequestFailingForGood(t *testing.T) {
+	e := setup(t)
+	mustAppend(t, e.l, hierarchy(t)...)
+	other := open(t, e.srv, t.TempDir(), 0)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	const requests, size = 6, 40
+	reqs := make([][]*events.Input, requests)
+	for r := range reqs {
+		for i := range size {
+			unit := []string{"13306", "13426"}[i%2]
+			date := fmt.Sprintf("2020-%02d-%02d", 1+r, 1+i/2)
+			reqs[r] = append(reqs[r], assess(t, unit, date, fmt.Sprint(1+i%19), "met"))
+		}
+	}
+	// Unit 13306 is at version 1 after the hierarchy, and each request adds
+	// size/2 events to it.
+	v := uint64(1 + 2*size/2)
+	reqs[2][0].ExpectedVersion = &v
+	sent := 0
+	ledger.SetBeforeSend(e.l, func(units []string) {
+		sent++
+		if sent == 3 {
+			mustAppend(t, other, assess(t, "13306", "2019-12-31", "2", "not_met"))
+		}
+	})
+	pending := make([]*ledger.Pending, 0, requests)
+	for r, req := range reqs {
+		p, err := e.l.AppendAsync(ctx, req)
+		if err != nil {
+			t.Fatalf("request %d: %v", r, err)
+		}
+		pending = append(pending, p)
+	}
+	all := make([][]ledger.Result, requests)
+	for r, p := range pending {
+		res, err := p.Wait(ctx)
+		switch r {
+		case 2:
+			if !errors.Is(err, ledger.ErrConflict) {
+				t.Fatalf("request 2: err %v, want a conflict on expected_version", err)
+			}
+		case 3:
+			if err == nil || !strings.Contains(err.Error(), "a request sent before it failed") {
+				t.Fatalf("request 3: err %v, want a failure naming the request before it", err)
+			}
+		default:
+			if err != nil {
+				t.Fatalf("request %d: %v", r, err)
+			}
+		}
+		all[r] = res
+	}
+
+	if got, want := lastSeq(t, e.srv.JS), uint64(len(hierarchy(t))+(requests-2)*size+1); got != want {
+		t.Fatalf("stream holds %d messages, want %d", got, want)
+	}
+	stream, err := e.srv.JS.Stream(ctx, ledger.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range all {
+		if r == 2 || r == 3 {
+			continue // refused: the count above shows none of it was stored
+		}
+		if len(all[r]) != size {
+			t.Fatalf("request %d: %d results", r, len(all[r]))
+		}
+		for i, x := range all[r] {
+			m, err := stream.GetMsg(ctx, x.Seq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id := m.Header.Get(jetstream.MsgIDHeader); id != x.ID {
+				t.Fatalf("request %d event %d: result says seq %d holds %s, the stream has %s", r, i, x.Seq, x.ID, id)
+			}
+		}
+	}
+	if all[4][0].Seq <= all[1][size-1].Seq {
+		t.Fatalf("request 4 starts at seq %d, before request 1 ends at %d", all[4][0].Seq, all[1][size-1].Seq)
+	}
+	rep, err := e.l.Verify(ctx, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || len(rep.Breaks) > 0 || rep.Events != int(lastSeq(t, e.srv.JS)) {
+		t.Fatalf("verify: %+v", rep)
 	}
 }
