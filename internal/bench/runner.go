@@ -13,11 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -264,8 +264,8 @@ func (r *runner) importLedger(ctx context.Context) error {
 	m.Ratio = m.Value / m.BaseVal
 	ratioTarget(&m, 0.8)
 	r.rep.add(m)
-	r.rep.add(Measure{Name: "peak RSS during import", Value: float64(peak) / (1 << 20), Unit: "MiB", Note: "whole process: embedded server, ledger, projectors"})
-	r.log.Info("ledger import", "events", count, "rate", int(rate), "peak_rss_mib", peak>>20)
+	r.rep.add(Measure{Name: "peak RSS during import", Value: float64(peak.rss) / (1 << 20), Unit: "MiB", Note: peak.note("whole process: embedded server, ledger, projectors")})
+	r.log.Info("ledger import", "events", count, "rate", int(rate), "peak_rss_mib", peak.rss>>20, "heap_objects_mib", peak.heapObjects>>20, "go_other_mib", peak.goOther>>20)
 	if r.cfg.HeapProfile != "" {
 		if err := writeHeapProfile(r.cfg.HeapProfile); err != nil {
 			return err
@@ -408,8 +408,8 @@ func (r *runner) rebuild(ctx context.Context) error {
 	ratioTarget(&m, 0.4)
 	r.rep.add(m)
 	r.rep.add(Measure{Name: "rebuild vs naive projector", Value: rate, Unit: "events/s", Baseline: "naive projector (encoding/json, 2 sets, checkpoint/1000)", BaseVal: r.naiveRate, Ratio: rate / r.naiveRate})
-	r.rep.add(Measure{Name: "peak RSS during rebuild", Value: float64(peak) / (1 << 20), Unit: "MiB"})
-	r.log.Info("rebuild", "events", r.stored, "rate", int(rate), "peak_rss_mib", peak>>20)
+	r.rep.add(Measure{Name: "peak RSS during rebuild", Value: float64(peak.rss) / (1 << 20), Unit: "MiB", Note: peak.note("whole process")})
+	r.log.Info("rebuild", "events", r.stored, "rate", int(rate), "peak_rss_mib", peak.rss>>20, "heap_objects_mib", peak.heapObjects>>20, "go_other_mib", peak.goOther>>20)
 	return nil
 }
 
@@ -421,19 +421,49 @@ func (quiet) Fatalf(f string, a ...any) {
 	panic(fmt.Sprintf(f, a...))
 }
 
-// rssSampler tracks the process's peak resident set during a phase.
+// rssSampler tracks the process's peak resident set during a phase, and
+// how much of it the Go runtime held at that moment.
 type rssSampler struct {
-	peak  atomic.Int64
+	mu    sync.Mutex
+	peak  memSample
 	stopc chan struct{}
 	wg    sync.WaitGroup
+}
+
+// memSample is the resident set and the Go runtime's share of it: the
+// heap's live and not yet collected objects, and memory the runtime holds
+// but does not use (free heap spans not returned to the OS, stacks,
+// metadata). The rest of the resident set is memory allocated outside the
+// Go heap (Pebble's block caches and memtables).
+type memSample struct {
+	rss, heapObjects, goOther int64
+}
+
+var memMetrics = []string{"/memory/classes/total:bytes", "/memory/classes/heap/released:bytes", "/memory/classes/heap/objects:bytes"}
+
+func sampleMem() memSample {
+	s := memSample{rss: rss()}
+	ms := make([]metrics.Sample, len(memMetrics))
+	for i, name := range memMetrics {
+		ms[i].Name = name
+	}
+	metrics.Read(ms)
+	var v [3]int64
+	for i := range ms {
+		if ms[i].Value.Kind() == metrics.KindUint64 {
+			v[i] = int64(ms[i].Value.Uint64())
+		}
+	}
+	s.heapObjects = v[2]
+	s.goOther = v[0] - v[1] - v[2]
+	return s
 }
 
 // startRSS starts sampling. It first returns to the OS what earlier phases
 // left garbage-collectable, so a phase's peak is its own.
 func startRSS() *rssSampler {
 	debug.FreeOSMemory()
-	s := &rssSampler{stopc: make(chan struct{})}
-	s.peak.Store(rss())
+	s := &rssSampler{stopc: make(chan struct{}), peak: sampleMem()}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -444,19 +474,35 @@ func startRSS() *rssSampler {
 			case <-s.stopc:
 				return
 			case <-t.C:
-				if v := rss(); v > s.peak.Load() {
-					s.peak.Store(v)
-				}
+				s.observe()
 			}
 		}
 	}()
 	return s
 }
 
-func (s *rssSampler) stop() int64 {
+func (s *rssSampler) observe() {
+	m := sampleMem()
+	s.mu.Lock()
+	if m.rss > s.peak.rss {
+		s.peak = m
+	}
+	s.mu.Unlock()
+}
+
+// stop ends sampling and returns the peak.
+func (s *rssSampler) stop() memSample {
 	close(s.stopc)
 	s.wg.Wait()
-	return max(s.peak.Load(), rss())
+	s.observe()
+	return s.peak
+}
+
+// note says what the peak was made of.
+func (m memSample) note(what string) string {
+	mib := func(v int64) int64 { return v >> 20 }
+	return fmt.Sprintf("%s; at the peak: Go heap objects %d MiB, other Go runtime memory %d MiB, outside the Go heap %d MiB",
+		what, mib(m.heapObjects), mib(m.goOther), mib(m.rss-m.heapObjects-m.goOther))
 }
 
 // rss reads VmRSS of this process in bytes (0 where /proc is missing).
