@@ -169,14 +169,17 @@ func (v *Views) newProjector(db *pebble.DB) (*projector.Projector, error) {
 }
 
 // newBuildProjector is the projector of a generation being built: its
-// applier hands the stored bodies to files.
-func (v *Views) newBuildProjector(db *pebble.DB, files *bodyFiles) (*projector.Projector, error) {
+// applier hands the stored bodies to files, and keeps the states and read
+// views to write when the build is done (applier.writeBuilt).
+func (v *Views) newBuildProjector(db *pebble.DB, files *bodyFiles) (*projector.Projector, *applier, error) {
 	a := newApplier(v.cfg.Rules)
 	a.bodies = files
-	return projector.New(projector.Config{
+	a.built = newBuiltViews()
+	p, err := projector.New(projector.Config{
 		Name: "views", JS: v.cfg.JS, Stream: v.cfg.Stream, DB: db,
 		Applier: a, Logger: v.cfg.Logger, Layout: Layout,
 	})
+	return p, a, err
 }
 
 // Layout is the version of the views' key layout (keys.go). "2": bodies
@@ -242,7 +245,7 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 		os.RemoveAll(dir)
 		return err
 	}
-	p, err := v.newBuildProjector(db, files)
+	p, built, err := v.newBuildProjector(db, files)
 	if err != nil {
 		files.abandon()
 		db.Close()
@@ -295,6 +298,10 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 		return err
 	}
 	if err := files.finish(); err != nil {
+		db.Close()
+		return discard(fmt.Errorf("rebuild: %w", err))
+	}
+	if err := built.writeBuilt(db); err != nil {
 		db.Close()
 		return discard(fmt.Errorf("rebuild: %w", err))
 	}

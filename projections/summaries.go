@@ -110,66 +110,133 @@ func (a *applier) summarize(s *State, registeredOn string) *UnitSummary {
 func (a *applier) applyReadViews(bs *batchState, b *pebble.Batch) ([]projector.Change, error) {
 	var changes []projector.Change
 	for _, unit := range bs.order {
-		s := bs.states[unit]
-		if !s.Registered && s.Kind != "country" {
-			continue
+		more, err := a.unitViews(bs, b, bs.states[unit], freshOf(bs.fresh[unit]), false)
+		if err != nil {
+			return nil, err
 		}
-		fresh := bs.fresh[unit]
-		var revs, retracts, targets bool
-		registeredOn := ""
-		for _, ev := range fresh {
-			switch ev.Type {
-			case events.RecognitionRevoked:
-				revs = true
-			case events.EntryRetracted:
-				retracts = true
-			case events.TargetSet:
-				targets = true
-			case events.UnitRegistered:
-				registeredOn = ev.BusinessDate()
-			}
+		changes = append(changes, more...)
+	}
+	return changes, nil
+}
+
+// unitFresh is what a unit's new events mean for its read views.
+type unitFresh struct {
+	registeredOn            string // business date of the last registration, if any
+	revs, retracts, targets bool   // revocations, retractions, targets among them
+	last                    uint64 // seq of the last of them
+}
+
+func freshOf(evs []*events.Event) unitFresh {
+	var f unitFresh
+	for _, ev := range evs {
+		switch ev.Type {
+		case events.RecognitionRevoked:
+			f.revs = true
+		case events.EntryRetracted:
+			f.retracts = true
+		case events.TargetSet:
+			f.targets = true
+		case events.UnitRegistered:
+			f.registeredOn = ev.BusinessDate()
 		}
-		var last uint64
-		if len(fresh) > 0 {
-			last = fresh[len(fresh)-1].Seq
+		f.last = ev.Seq
+	}
+	return f
+}
+
+// merge adds the meaning of later events.
+func (f *unitFresh) merge(g unitFresh) {
+	if g.registeredOn != "" {
+		f.registeredOn = g.registeredOn
+	}
+	f.revs = f.revs || g.revs
+	f.retracts = f.retracts || g.retracts
+	f.targets = f.targets || g.targets
+	f.last = max(f.last, g.last)
+}
+
+// unitViews writes the read views of one unit whose new events are f. built:
+// f is every event of the unit, and nothing of it is written yet, so its
+// targets are derived from its whole history, if it has any. A unit that is
+// not registered (its registration retracted) has no read views: what it
+// had is removed.
+func (a *applier) unitViews(bs *batchState, b *pebble.Batch, s *State, f unitFresh, built bool) ([]projector.Change, error) {
+	unit := s.Unit
+	if !s.Registered && s.Kind != "country" {
+		if !f.retracts {
+			return nil, nil
 		}
-		if s.Registered {
-			old, ok := a.summaries.Get(unit)
-			if !ok {
-				var err error
-				if old, err = loadSummary(bs.db, unit); err != nil {
-					return nil, err
-				}
-			}
-			if registeredOn == "" && old != nil {
-				registeredOn = old.RegisteredOn
-			}
-			sum := a.summarize(s, registeredOn)
-			if err := writeSummary(b, old, sum); err != nil {
+		return nil, a.removeUnitViews(bs, b, s)
+	}
+	var changes []projector.Change
+	if s.Registered {
+		old, ok := a.summaries.Get(unit)
+		if !ok {
+			var err error
+			if old, err = loadSummary(bs.db, unit); err != nil {
 				return nil, err
 			}
-			bs.sums[unit] = sum
 		}
-		if revs || retracts {
-			n, err := writeRevocations(bs.db, b, s)
-			if err != nil {
-				return nil, err
-			}
-			if n && last > 0 {
-				changes = append(changes, projector.Change{View: ViewRevocations, Unit: unit, Province: s.Province, Seq: last, Type: string(events.RecognitionRevoked)})
-			}
+		registeredOn := f.registeredOn
+		if registeredOn == "" && old != nil {
+			registeredOn = old.RegisteredOn
 		}
-		if targets || retracts {
-			changed, err := a.writeTargets(bs, b, s, retracts)
-			if err != nil {
-				return nil, err
-			}
-			if changed && last > 0 {
-				changes = append(changes, projector.Change{View: ViewTargets, Unit: unit, Province: s.Province, Seq: last, Type: string(events.TargetSet)})
-			}
+		sum := a.summarize(s, registeredOn)
+		if err := writeSummary(b, old, sum); err != nil {
+			return nil, err
+		}
+		bs.sums[unit] = sum
+	}
+	if f.revs || f.retracts {
+		n, err := writeRevocations(bs.db, b, s)
+		if err != nil {
+			return nil, err
+		}
+		if n && f.last > 0 {
+			changes = append(changes, projector.Change{View: ViewRevocations, Unit: unit, Province: s.Province, Seq: f.last, Type: string(events.RecognitionRevoked)})
+		}
+	}
+	if built && f.targets || !built && (f.targets || f.retracts) {
+		changed, err := a.writeTargets(bs, b, s, built || f.retracts)
+		if err != nil {
+			return nil, err
+		}
+		if changed && f.last > 0 {
+			changes = append(changes, projector.Change{View: ViewTargets, Unit: unit, Province: s.Province, Seq: f.last, Type: string(events.TargetSet)})
 		}
 	}
 	return changes, nil
+}
+
+// removeUnitViews removes the summary, revocation rows and targets of a
+// unit that is no longer registered.
+func (a *applier) removeUnitViews(bs *batchState, b *pebble.Batch, s *State) error {
+	old, ok := a.summaries.Get(s.Unit)
+	if !ok {
+		var err error
+		if old, err = loadSummary(bs.db, s.Unit); err != nil {
+			return err
+		}
+	}
+	if old != nil {
+		keys := [][]byte{summaryKey(s.Unit)}
+		if old.Parent != "" {
+			keys = append(keys, childKey(old.Parent, s.Unit))
+		}
+		if old.Province != "" {
+			keys = append(keys, provinceKey(old.Province, s.Unit))
+		}
+		for _, k := range keys {
+			if err := b.Delete(k, nil); err != nil {
+				return err
+			}
+		}
+		bs.gone = append(bs.gone, s.Unit)
+	}
+	if _, err := writeRevocations(bs.db, b, &State{Unit: s.Unit}); err != nil {
+		return err
+	}
+	return b.Delete(targetKey(s.Unit), nil)
 }
 
 func writeSummary(b *pebble.Batch, old, sum *UnitSummary) error {

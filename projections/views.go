@@ -39,6 +39,10 @@ type applier struct {
 	// bodies, when set (a rebuild), takes the stored bodies of committed
 	// batches instead of the batches themselves.
 	bodies *bodyFiles
+	// built, when set (a rebuild), keeps the units' states and what their
+	// read views need, to be written once when the build is done
+	// (writeBuilt) instead of after every batch.
+	built *builtViews
 }
 
 // StateCacheSize bounds the folded unit states an applier keeps in memory:
@@ -60,21 +64,31 @@ func (a *applier) Committed() {
 		if a.bodies != nil {
 			a.bodies.add(bs.bodies)
 		}
+		if a.built != nil {
+			a.built.note(bs)
+		}
 		for _, unit := range bs.order {
 			a.states.Put(unit, bs.states[unit])
 		}
 		for unit, sum := range bs.sums {
 			a.summaries.Put(unit, sum)
 		}
+		for _, unit := range bs.gone {
+			a.summaries.Delete(unit)
+		}
 	}
 	a.last = nil
 }
 
 // Aborted forgets everything cached: the batch changed states in place.
+// A build cannot go on: its states are only in memory.
 func (a *applier) Aborted() {
 	a.states.Clear()
 	a.summaries.Clear()
 	a.last = nil
+	if a.built != nil {
+		a.built.broken = true
+	}
 }
 
 // batchState is what one Apply call has loaded and changed.
@@ -85,6 +99,8 @@ type batchState struct {
 	fresh  map[string][]*events.Event // events of this batch, per unit
 	order  []string                   // units in first-touched order, for deterministic writes
 	sums   map[string]*UnitSummary    // summaries written by this batch
+	gone   []string                   // units whose summary this batch removed
+	built  *builtViews                // a rebuild's states, or nil
 
 	files  *bodyFiles // a rebuild's body writer, or nil
 	bodies []bodyRec  // this batch's bodies, for files
@@ -103,7 +119,14 @@ func (bs *batchState) get(unit string) (*State, error) {
 	if s, ok := bs.states[unit]; ok {
 		return s, nil
 	}
-	s, ok := bs.cache.Get(unit)
+	var s *State
+	ok := false
+	if bs.built != nil {
+		s, ok = bs.built.states[unit]
+	}
+	if !ok {
+		s, ok = bs.cache.Get(unit)
+	}
 	if !ok {
 		var err error
 		if s, err = loadState(bs.db, unit); err != nil {
@@ -119,7 +142,7 @@ func (bs *batchState) get(unit string) (*State, error) {
 }
 
 func (a *applier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs []*events.Event) ([]projector.Change, error) {
-	bs := &batchState{db: db, cache: a.states, states: map[string]*State{}, fresh: map[string][]*events.Event{}, sums: map[string]*UnitSummary{}, files: a.bodies}
+	bs := &batchState{db: db, cache: a.states, states: map[string]*State{}, fresh: map[string][]*events.Event{}, sums: map[string]*UnitSummary{}, files: a.bodies, built: a.built}
 	a.last = bs
 	changes := make([]projector.Change, 0, len(evs))
 	for _, ev := range evs {
@@ -179,12 +202,11 @@ func (a *applier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs [
 			projector.Change{View: ViewHistory, Unit: ev.Unit, Province: s.Province, Seq: ev.Seq, Type: string(ev.Type)},
 			projector.Change{View: ViewStatus, Unit: ev.Unit, Province: s.Province, Seq: ev.Seq, Type: string(ev.Type)})
 	}
+	if a.built != nil {
+		return changes, nil // written when the build is done
+	}
 	for _, unit := range bs.order {
-		v, err := json.Marshal(bs.states[unit])
-		if err != nil {
-			return nil, err
-		}
-		if err := b.Set(stateKey(unit), v, nil); err != nil {
+		if err := writeState(b, bs.states[unit]); err != nil {
 			return nil, err
 		}
 	}
@@ -193,6 +215,14 @@ func (a *applier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs [
 		return nil, err
 	}
 	return append(changes, more...), nil
+}
+
+func writeState(b *pebble.Batch, s *State) error {
+	v, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return b.Set(stateKey(s.Unit), v, nil)
 }
 
 // refold rebuilds a unit's state from its whole history, leaving out

@@ -32,6 +32,9 @@ func (c *Cache[V]) Put(key string, v V) {
 	c.m[key] = v
 }
 
+// Delete forgets the entry of key.
+func (c *Cache[V]) Delete(key string) { delete(c.m, key) }
+
 // Clear empties the cache.
 func (c *Cache[V]) Clear() { clear(c.m) }
 
