@@ -63,8 +63,8 @@ type Config struct {
 	Rules Rulebook
 	// Replicas of the stream: 1 embedded, 3 in a cluster. Default 1.
 	Replicas int
-	// DuplicateWindow of the stream. Default 2 minutes. Ids older than the
-	// window are still caught by the index.
+	// DuplicateWindow of the stream. Default DefaultDuplicateWindow. Ids
+	// older than the window are still caught by the index.
 	DuplicateWindow time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -123,7 +123,7 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 		cfg.Rules = rules.BuiltIn()
 	}
 	if cfg.DuplicateWindow <= 0 {
-		cfg.DuplicateWindow = 2 * time.Minute
+		cfg.DuplicateWindow = DefaultDuplicateWindow
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ntmledger/ntmledger/internal/httpapi"
 	"github.com/ntmledger/ntmledger/internal/node"
+	"github.com/ntmledger/ntmledger/ledger"
 )
 
 // nodeFlags are the flags of every command that runs a node.
@@ -35,7 +36,7 @@ func (f *nodeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.user, "user", "", "NATS user (with --nats-url)")
 	fs.StringVar(&f.password, "password", "", "NATS password (with --nats-url)")
 	fs.IntVar(&f.replicas, "replicas", 1, "stream replicas (3 in a cluster)")
-	fs.DurationVar(&f.dupWindow, "dup-window", 2*time.Minute, "stream duplicate window; older ids are still caught by the ledger's index")
+	fs.DurationVar(&f.dupWindow, "dup-window", ledger.DefaultDuplicateWindow, "stream duplicate window (the server keeps its ids in memory); older ids are still caught by the ledger's index")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 }
 

@@ -42,7 +42,7 @@ type Config struct {
 	Password string
 	// Replicas of the stream. Default 1.
 	Replicas int
-	// DuplicateWindow of the stream. Default 2 minutes.
+	// DuplicateWindow of the stream. Default ledger.DefaultDuplicateWindow.
 	DuplicateWindow time.Duration
 	// LazySync turns off fsync per write on the embedded server (benchmarks
 	// only).
