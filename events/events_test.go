@@ -159,3 +159,55 @@ func TestDecodeRequestForms(t *testing.T) {
 		t.Error("empty body accepted")
 	}
 }
+
+// TestStoredBodyIsHashedAsSealed: an event read from its stored body (Raw)
+// is hashed from those bytes, and the result is the hash Seal gave it, for
+// every shape of event; a body altered anywhere before its hash, or
+// carrying another hash, fails the chain check all the same.
+func TestStoredBodyIsHashedAsSealed(t *testing.T) {
+	doc := &events.Document{Number: "123/QĐ-UBND", Date: "2024-12-30", Issuer: "UBND tỉnh \"Hà Nam\""}
+	cases := []*events.Event{
+		{ID: "01J0000000000000000000000A", Type: events.CriterionAssessed, Unit: "13306", OccurredAt: "2024-10-01", RecordedAt: "2026-01-01T00:00:00Z",
+			Actor: events.Actor{ID: "u1", Role: "district", Name: "Phòng Nông nghiệp\u2028"}, Data: json.RawMessage(`{"criterion":"17.1","status":"met","tier":"ntm"}`), Version: 3, PrevHash: strings.Repeat("ab", 32)},
+		{ID: "01J0000000000000000000000B", Type: events.RecognitionGranted, Unit: "13306", OccurredAt: "2024-12-30", RecordedAt: "2026-01-01T00:00:00Z",
+			Actor: events.Actor{ID: "ubnd-35", Role: "province"}, Document: doc, Data: json.RawMessage(`{"tier":"ntm"}`), Version: 1},
+		{ID: "01J0000000000000000000000C", Type: events.UnitRegistered, Unit: "35", OccurredAt: "2015-01-01", RecordedAt: "2026-01-01T00:00:00Z",
+			Actor: events.Actor{ID: "sys", Role: "system"}, Version: 1},
+	}
+	for _, ev := range cases {
+		body, err := events.Seal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := func(b []byte) *events.Event {
+			t.Helper()
+			d, err := events.Decode(b)
+			if err != nil {
+				t.Fatalf("decode %s: %v", b, err)
+			}
+			d.Raw = b
+			d.Precompute()
+			return d
+		}
+		if err := events.Link(read(body), ev.Version-1, ev.PrevHash); err != nil {
+			t.Fatalf("%s as sealed: %v", ev.Type, err)
+		}
+		// Altered content keeps its hash field: the check must fail.
+		i := strings.Index(string(body), `"unit":"`) + len(`"unit":"`)
+		altered := []byte(string(body))
+		altered[i]++
+		if err := events.Link(read(altered), ev.Version-1, ev.PrevHash); err == nil {
+			t.Fatalf("%s altered in its unit passes the chain check: %s", ev.Type, altered)
+		}
+		// The hash replaced by that of another event.
+		other := strings.Replace(string(body), ev.Hash, strings.Repeat("0", 64), 1)
+		if err := events.Link(read([]byte(other)), ev.Version-1, ev.PrevHash); err == nil {
+			t.Fatalf("%s with another hash passes the chain check", ev.Type)
+		}
+		// Not stored the canonical way (whitespace): hashed from its fields.
+		spaced := strings.Replace(string(body), `,"version":`, `, "version":`, 1)
+		if err := events.Link(read([]byte(spaced)), ev.Version-1, ev.PrevHash); err != nil {
+			t.Fatalf("%s stored with other whitespace: %v", ev.Type, err)
+		}
+	}
+}
