@@ -15,7 +15,7 @@ import (
 // with every batch, because readers and the next start need them; a
 // generation being built is read by nobody until it is complete, so each
 // unit's are written once, from its final state. Rewriting them batch after
-// batch was a quarter of a rebuild's work.
+// batch was about a fifth of a rebuild's work.
 //
 // The views written are those the batches would have left: every one of
 // them is a function of the unit's final state and of what its events
