@@ -230,14 +230,20 @@ func Hash(e *Event) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// Seal sets e.Hash and returns the stored body.
+// Seal sets e.Hash and returns the stored body: the pre-image of the hash
+// with the hash as its last field (what body(e, true) writes), encoded once.
 func Seal(e *Event) ([]byte, error) {
-	h, err := Hash(e)
+	pre, err := body(e, false)
 	if err != nil {
 		return nil, err
 	}
-	e.Hash = h
-	return body(e, true)
+	sum := sha256.Sum256(pre)
+	e.Hash = hex.EncodeToString(sum[:])
+	out := make([]byte, 0, len(pre)+len(`,"hash":""`)+len(e.Hash))
+	out = append(out, pre[:len(pre)-1]...)
+	out = append(out, `,"hash":"`...)
+	out = append(out, e.Hash...)
+	return append(out, '"', '}'), nil
 }
 
 // Encode returns the stored body of an already sealed event.

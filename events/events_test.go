@@ -189,6 +189,17 @@ func TestStoredBodyIsHashedAsSealed(t *testing.T) {
 			d.Precompute()
 			return d
 		}
+		if !json.Valid(body) || !strings.HasSuffix(string(body), `,"hash":"`+ev.Hash+`"}`) {
+			t.Fatalf("sealed body is not JSON ending in its hash: %s", body)
+		}
+		if err := events.Verify(read(body), ev.PrevHash); err != nil {
+			t.Fatalf("%s as sealed, hashed from its fields: %v", ev.Type, err)
+		}
+		again := *read(body)
+		again.Hash, again.Raw = "", nil
+		if b2, err := events.Seal(&again); err != nil || string(b2) != string(body) {
+			t.Fatalf("%s sealed again from its decoded fields: %v\n%s\n%s", ev.Type, err, b2, body)
+		}
 		if err := events.Link(read(body), ev.Version-1, ev.PrevHash); err != nil {
 			t.Fatalf("%s as sealed: %v", ev.Type, err)
 		}
