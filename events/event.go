@@ -1,8 +1,6 @@
 package events
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"time"
 
@@ -107,39 +105,12 @@ type Event struct {
 // Errors are left for those checks to find and report.
 func (ev *Event) Precompute() {
 	_, _ = ev.ParsedData()
-	if h, ok := storedHash(ev); ok {
-		ev.hashed = h
-		return
+	if ev.hashed != "" {
+		return // checked by Decode (decodeSealed)
 	}
 	if h, err := Hash(ev); err == nil {
 		ev.hashed = h
 	}
-}
-
-// storedHash hashes the stored body of ev (Raw) as sealed: the bytes before
-// its closing `,"hash":"…"}`, with the closing brace. The ledger stores
-// exactly the canonical body with the hash appended (Seal), so for an event
-// it sealed these bytes are the pre-image Hash would encode again from the
-// decoded fields, and hashing them spares that encoding. It reports false
-// unless they hash to the stored hash: a body stored otherwise, or altered,
-// is then hashed from its decoded fields, as always. Bytes that hash to the
-// stored hash are the bytes that were sealed.
-func storedHash(ev *Event) (string, bool) {
-	raw := ev.Raw
-	const open, end = `,"hash":"`, `"}`
-	n := len(raw) - len(open) - len(ev.Hash) - len(end)
-	if len(ev.Hash) != sha256.Size*2 || n <= 0 ||
-		string(raw[n:n+len(open)]) != open ||
-		string(raw[n+len(open):len(raw)-len(end)]) != ev.Hash ||
-		string(raw[len(raw)-len(end):]) != end {
-		return "", false
-	}
-	h := sha256.New()
-	h.Write(raw[:n])
-	h.Write([]byte{'}'})
-	var sum [sha256.Size]byte
-	got := hex.EncodeToString(h.Sum(sum[:0]))
-	return got, got == ev.Hash
 }
 
 // ParsedData is ParseData of the event's type and data, decoded once per

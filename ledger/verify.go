@@ -213,7 +213,6 @@ func decodeForVerify(r projector.Raw) verifyItem {
 	case ev.Unit != u:
 		it.cerr = &events.ChainError{Reason: events.ChainWrongSubject, Detail: fmt.Sprintf("event %s names unit %s but was published on %s", ev.ID, ev.Unit, msg.Subject())}
 	default:
-		ev.Raw = msg.Data()
 		ev.Precompute()
 	}
 	it.ev = ev
