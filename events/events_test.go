@@ -1,6 +1,8 @@
 package events_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -160,10 +162,10 @@ func TestDecodeRequestForms(t *testing.T) {
 	}
 }
 
-// TestStoredBodyIsHashedAsSealed: an event read from its stored body (Raw)
-// is hashed from those bytes, and the result is the hash Seal gave it, for
-// every shape of event; a body altered anywhere before its hash, or
-// carrying another hash, fails the chain check all the same.
+// TestStoredBodyIsHashedAsSealed: an event decoded from its stored body
+// passes the chain check with the hash Seal gave it, for every shape of
+// event; a body altered before its hash, carrying another hash, or laid out
+// otherwise with a hash of its own bytes fails it.
 func TestStoredBodyIsHashedAsSealed(t *testing.T) {
 	doc := &events.Document{Number: "123/QĐ-UBND", Date: "2024-12-30", Issuer: "UBND tỉnh \"Hà Nam\""}
 	cases := []*events.Event{
@@ -185,7 +187,6 @@ func TestStoredBodyIsHashedAsSealed(t *testing.T) {
 			if err != nil {
 				t.Fatalf("decode %s: %v", b, err)
 			}
-			d.Raw = b
 			d.Precompute()
 			return d
 		}
@@ -219,6 +220,14 @@ func TestStoredBodyIsHashedAsSealed(t *testing.T) {
 		spaced := strings.Replace(string(body), `,"version":`, `, "version":`, 1)
 		if err := events.Link(read([]byte(spaced)), ev.Version-1, ev.PrevHash); err != nil {
 			t.Fatalf("%s stored with other whitespace: %v", ev.Type, err)
+		}
+		// The same, with the hash of its own bytes: the hash is not that of
+		// its fields, so the chain check fails.
+		pre := strings.TrimSuffix(spaced, `,"hash":"`+ev.Hash+`"}`) + "}"
+		sum := sha256.Sum256([]byte(pre))
+		forged := strings.Replace(spaced, ev.Hash, hex.EncodeToString(sum[:]), 1)
+		if f := read([]byte(forged)); events.Link(f, ev.Version-1, ev.PrevHash) == nil {
+			t.Fatalf("%s laid out otherwise, with the hash of its own bytes, passes the chain check: %s", ev.Type, forged)
 		}
 	}
 }
