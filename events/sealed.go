@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -72,34 +71,36 @@ func decodeSealed(b []byte) *Event {
 		return nil
 	}
 
-	s := string(b) // every string field is a substring of this one copy
+	// Each string is its own copy: a state that keeps one field of an event
+	// (its id, a date) must not keep the whole body alive.
 	p := 0
 	lit := func(l string) bool {
-		if strings.HasPrefix(s[p:end], l) {
+		if end-p >= len(l) && string(b[p:p+len(l)]) == l {
 			p += len(l)
 			return true
 		}
 		return false
 	}
 	ok := true
-	str := func() string { // after its opening quote; consumes the closing one
+	raw := func() []byte { // after its opening quote; consumes the closing one
 		i := p
-		for i < end && s[i] != '"' {
-			if s[i] == '\\' || s[i] < 0x20 {
+		for i < end && b[i] != '"' {
+			if b[i] == '\\' || b[i] < 0x20 {
 				ok = false
-				return ""
+				return nil
 			}
 			i++
 		}
-		if i == end || !canonicalText(s[p:i]) {
+		if i == end || !canonicalText(b[p:i]) {
 			ok = false
-			return ""
+			return nil
 		}
-		v := s[p:i]
+		v := b[p:i]
 		p = i + 1
 		return v
 	}
-	ev := &Event{Version: version, PrevHash: s[pStart:pEnd], Hash: s[hStart:hEnd]}
+	str := func() string { return string(raw()) }
+	ev := &Event{Version: version, PrevHash: string(b[pStart:pEnd]), Hash: string(b[hStart:hEnd])}
 	if !lit(`{"id":"`) {
 		return nil
 	}
@@ -107,7 +108,7 @@ func decodeSealed(b []byte) *Event {
 	if !ok || !lit(`,"type":"`) {
 		return nil
 	}
-	ev.Type = Type(str())
+	ev.Type = typeOf(raw())
 	if !ok || !lit(`,"unit":"`) {
 		return nil
 	}
@@ -132,7 +133,7 @@ func decodeSealed(b []byte) *Event {
 	if !ok || !lit(`,"role":"`) {
 		return nil
 	}
-	ev.Actor.Role = str()
+	ev.Actor.Role = roleOf(raw())
 	if !ok || !lit(`}`) {
 		return nil
 	}
@@ -184,19 +185,41 @@ func decodeSealed(b []byte) *Event {
 // canonicalText reports whether writeString writes v as it is: valid UTF-8
 // without U+2028 and U+2029 (the caller has ruled out quotes, backslashes
 // and control characters).
-func canonicalText(v string) bool {
+func canonicalText(v []byte) bool {
 	for i := 0; i < len(v); {
 		if v[i] < utf8.RuneSelf {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(v[i:])
+		r, size := utf8.DecodeRune(v[i:])
 		if r == utf8.RuneError && size == 1 || r == 0x2028 || r == 0x2029 {
 			return false
 		}
 		i += size
 	}
 	return true
+}
+
+// typeOf returns the type named by b, sharing the constant's string for the
+// types of the contract.
+func typeOf(b []byte) Type {
+	for _, t := range Types {
+		if string(t) == string(b) {
+			return t
+		}
+	}
+	return Type(b)
+}
+
+// roleOf returns the actor role named by b, sharing the string of a role
+// of the contract.
+func roleOf(b []byte) string {
+	for _, r := range Roles {
+		if r == string(b) {
+			return r
+		}
+	}
+	return string(b)
 }
 
 func isLowerHex(b []byte) bool {
