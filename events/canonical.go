@@ -17,7 +17,19 @@ import (
 
 // Canonical returns raw JSON in canonical form: object keys sorted, no
 // insignificant whitespace, numbers kept as written, no HTML escaping.
+//
+// Data that is already canonical — as nearly all of it is, from clients and
+// exports that write it so, and from the ledger's own stores — is returned
+// as it is, without decoding it (canonicalAsIs).
 func Canonical(raw json.RawMessage) ([]byte, error) {
+	if canonicalAsIs(raw) {
+		return raw, nil
+	}
+	return canonicalSlow(raw)
+}
+
+// canonicalSlow decodes raw and writes it again in canonical form.
+func canonicalSlow(raw json.RawMessage) ([]byte, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}

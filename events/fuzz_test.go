@@ -137,3 +137,25 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkValidate validates a typical request event whose data is
+// canonical already (as clients and exports write it) and one whose data
+// is not (keys out of order, spaces), which is decoded and written again.
+//
+//	go test ./events -run '^$' -bench Validate -benchmem
+func BenchmarkValidate(b *testing.B) {
+	for _, c := range []struct{ name, data string }{
+		{"canonical", `{"criterion":"17.1","stage":"district","status":"basically_met","tier":"ntm","value":92.5}`},
+		{"rewritten", `{"tier": "ntm", "criterion": "17.1", "status": "basically_met", "stage": "district", "value": 92.5}`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				in := &events.Input{Type: events.CriterionAssessed, Unit: "13306", OccurredAt: "2024-10-01",
+					Actor: &events.Actor{ID: "u1", Role: "district"}, Data: json.RawMessage(c.data)}
+				if _, err := events.Validate(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -112,3 +112,39 @@ func FuzzDecodeSealed(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCanonicalAsIs: what canonicalAsIs passes as it is, the full decode
+// and rewrite gives back byte for byte.
+func FuzzCanonicalAsIs(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":[true,false,null,"x"],"c":{"d":-0.5e+10}}`, `{"b":1,"a":2}`, `{"a":1,"a":2}`,
+		`[1, 2]`, `"Việt\u00e9"`, `{"criterion":"17.1","stage":"district","status":"met","tier":"ntm","value":92.5}`, `01`, `1.`, `-`, `{"":0}`, "\"\xff\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !canonicalAsIs(raw) {
+			return
+		}
+		slow, err := canonicalSlow(raw)
+		if err != nil || string(slow) != string(raw) {
+			t.Fatalf("passed as canonical: %q; decoded and written again: %q (%v)", raw, slow, err)
+		}
+	})
+}
+
+func TestCanonicalAsIs(t *testing.T) {
+	for s, want := range map[string]bool{
+		`{"a":1,"b":[true,false,null,"x"],"c":{"d":-0.5e+10}}`: true,
+		`{"criterion":"17.1","status":"met","tier":"ntm","value":92.5}`: true,
+		`{"b":1,"a":2}`: false, `{"a":1,"a":2}`: false, `[1, 2]`: false, `"\u00e9"`: false,
+		`01`: false, `1.`: false, `{"a":1}x`: false, "\"\xff\"": false, "\"\u2028\"": false, `{"a":}`: false,
+	} {
+		if got := canonicalAsIs([]byte(s)); got != want {
+			t.Errorf("canonicalAsIs(%q) = %v, want %v", s, got, want)
+		}
+		if want {
+			if slow, err := canonicalSlow([]byte(s)); err != nil || string(slow) != s {
+				t.Errorf("%q written again: %q (%v)", s, slow, err)
+			}
+		}
+	}
+}
