@@ -133,7 +133,7 @@ func FuzzCanonicalAsIs(f *testing.F) {
 
 func TestCanonicalAsIs(t *testing.T) {
 	for s, want := range map[string]bool{
-		`{"a":1,"b":[true,false,null,"x"],"c":{"d":-0.5e+10}}`: true,
+		`{"a":1,"b":[true,false,null,"x"],"c":{"d":-0.5e+10}}`:          true,
 		`{"criterion":"17.1","status":"met","tier":"ntm","value":92.5}`: true,
 		`{"b":1,"a":2}`: false, `{"a":1,"a":2}`: false, `[1, 2]`: false, `"\u00e9"`: false,
 		`01`: false, `1.`: false, `{"a":1}x`: false, "\"\xff\"": false, "\"\u2028\"": false, `{"a":}`: false,
