@@ -46,14 +46,9 @@ func (s *canonScan) value() bool {
 }
 
 func (s *canonScan) object() bool {
-	if s.depth++; s.depth > maxAsIsDepth {
-		return false
-	}
-	s.i++
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		s.depth--
-		return true
+	empty, ok := s.open('}')
+	if empty || !ok {
+		return ok
 	}
 	var prev []byte
 	for first := true; ; first = false {
@@ -69,47 +64,60 @@ func (s *canonScan) object() bool {
 			return false
 		}
 		s.i++
-		if !s.value() || s.i >= len(s.b) {
+		if !s.value() {
 			return false
 		}
-		switch s.b[s.i] {
-		case '}':
-			s.i++
-			s.depth--
-			return true
-		case ',':
-			s.i++
-		default:
-			return false
+		if more, ok := s.sep('}'); !more {
+			return ok
 		}
 	}
 }
 
 func (s *canonScan) array() bool {
-	if s.depth++; s.depth > maxAsIsDepth {
-		return false
-	}
-	s.i++
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
-		s.depth--
-		return true
+	empty, ok := s.open(']')
+	if empty || !ok {
+		return ok
 	}
 	for {
-		if !s.value() || s.i >= len(s.b) {
+		if !s.value() {
 			return false
 		}
-		switch s.b[s.i] {
-		case ']':
-			s.i++
-			s.depth--
-			return true
-		case ',':
-			s.i++
-		default:
-			return false
+		if more, ok := s.sep(']'); !more {
+			return ok
 		}
 	}
+}
+
+// open enters the object or array at s.i; empty: it closes at once.
+func (s *canonScan) open(close byte) (empty, ok bool) {
+	if s.depth++; s.depth > maxAsIsDepth {
+		return false, false
+	}
+	s.i++
+	if s.i < len(s.b) && s.b[s.i] == close {
+		s.i++
+		s.depth--
+		return true, true
+	}
+	return false, true
+}
+
+// sep reads what follows a member or an element: a comma (more follows) or
+// the close.
+func (s *canonScan) sep(close byte) (more, ok bool) {
+	if s.i >= len(s.b) {
+		return false, false
+	}
+	switch s.b[s.i] {
+	case close:
+		s.i++
+		s.depth--
+		return false, true
+	case ',':
+		s.i++
+		return true, true
+	}
+	return false, false
 }
 
 // str reads a string at s.i and returns its content.

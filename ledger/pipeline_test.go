@@ -22,21 +22,9 @@ import (
 // again, in order: every result names the message stored at its seq, and
 // every unit's hash chain is intact.
 func TestPipelinedRequestsMeetAnotherWriter(t *testing.T) {
-	e := setup(t)
-	mustAppend(t, e.l, hierarchy(t)...)
-	other := open(t, e.srv, t.TempDir(), 0)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-
+	e, other, ctx := twoWriters(t)
 	const requests, size = 8, 40
-	reqs := make([][]*events.Input, requests)
-	for r := range reqs {
-		for i := range size {
-			unit := []string{"13306", "13426"}[i%2]
-			date := fmt.Sprintf("2020-%02d-%02d", 1+r, 1+i/2)
-			reqs[r] = append(reqs[r], assess(t, unit, date, fmt.Sprint(1+i%19), "met"))
-		}
-	}
+	reqs := assessmentRequests(t, requests, size)
 	sent := 0
 	var intruder []ledger.Result
 	ledger.SetBeforeSend(e.l, func(units []string) {
@@ -121,21 +109,9 @@ func TestPipelinedRequestsMeetAnotherWriter(t *testing.T) {
 // requests is in the stream, every stored result names its message, and
 // the chains are intact.
 func TestPipelinedRequestFailingForGood(t *testing.T) {
-	e := setup(t)
-	mustAppend(t, e.l, hierarchy(t)...)
-	other := open(t, e.srv, t.TempDir(), 0)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-
+	e, other, ctx := twoWriters(t)
 	const requests, size = 6, 40
-	reqs := make([][]*events.Input, requests)
-	for r := range reqs {
-		for i := range size {
-			unit := []string{"13306", "13426"}[i%2]
-			date := fmt.Sprintf("2020-%02d-%02d", 1+r, 1+i/2)
-			reqs[r] = append(reqs[r], assess(t, unit, date, fmt.Sprint(1+i%19), "met"))
-		}
-	}
+	reqs := assessmentRequests(t, requests, size)
 	// Unit 13306 is at version 1 after the hierarchy, and each request adds
 	// size/2 events to it.
 	v := uint64(1 + 2*size/2)
@@ -209,4 +185,29 @@ func TestPipelinedRequestFailingForGood(t *testing.T) {
 	if !rep.OK || len(rep.Breaks) > 0 || rep.Events != int(lastSeq(t, e.srv.JS)) {
 		t.Fatalf("verify: %+v", rep)
 	}
+}
+
+// assessmentRequests returns n requests of size assessments each, split
+// between the two communes of hierarchy, request r on month r+1 of 2020.
+func assessmentRequests(t *testing.T, n, size int) [][]*events.Input {
+	reqs := make([][]*events.Input, n)
+	for r := range reqs {
+		for i := range size {
+			unit := []string{"13306", "13426"}[i%2]
+			date := fmt.Sprintf("2020-%02d-%02d", 1+r, 1+i/2)
+			reqs[r] = append(reqs[r], assess(t, unit, date, fmt.Sprint(1+i%19), "met"))
+		}
+	}
+	return reqs
+}
+
+// twoWriters returns a ledger holding the hierarchy, another ledger on the
+// same stream, and a context for the test.
+func twoWriters(t *testing.T) (*env, *ledger.Ledger, context.Context) {
+	e := setup(t)
+	mustAppend(t, e.l, hierarchy(t)...)
+	other := open(t, e.srv, t.TempDir(), 0)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return e, other, ctx
 }
