@@ -65,7 +65,10 @@ func (a *applier) Committed() {
 			a.bodies.add(bs.bodies)
 		}
 		if a.built != nil {
+			// A build keeps every state it folded; the caches stay unused.
 			a.built.note(bs)
+			a.last = nil
+			return
 		}
 		for _, unit := range bs.order {
 			a.states.Put(unit, bs.states[unit])
