@@ -123,14 +123,8 @@ func (s *canonScan) sep(close byte) (more, ok bool) {
 // str reads a string at s.i and returns its content.
 func (s *canonScan) str() ([]byte, bool) {
 	start := s.i + 1
-	i := start
-	for i < len(s.b) && s.b[i] != '"' {
-		if s.b[i] == '\\' || s.b[i] < 0x20 {
-			return nil, false
-		}
-		i++
-	}
-	if i == len(s.b) || !canonicalText(s.b[start:i]) {
+	i, ok := plainString(s.b, start)
+	if !ok {
 		return nil, false
 	}
 	s.i = i + 1

@@ -83,15 +83,8 @@ func decodeSealed(b []byte) *Event {
 	}
 	ok := true
 	raw := func() []byte { // after its opening quote; consumes the closing one
-		i := p
-		for i < end && b[i] != '"' {
-			if b[i] == '\\' || b[i] < 0x20 {
-				ok = false
-				return nil
-			}
-			i++
-		}
-		if i == end || !canonicalText(b[p:i]) {
+		i, plain := plainString(b[:end], p)
+		if !plain {
 			ok = false
 			return nil
 		}
@@ -180,6 +173,23 @@ func decodeSealed(b []byte) *Event {
 	}
 	ev.hashed = ev.Hash
 	return ev
+}
+
+// plainString finds the closing quote of the JSON string whose content
+// starts at b[start] and reports whether the content is what writeString
+// writes as it is: no escapes, no control characters, canonical text.
+func plainString(b []byte, start int) (int, bool) {
+	i := start
+	for i < len(b) && b[i] != '"' {
+		if b[i] == '\\' || b[i] < 0x20 {
+			return 0, false
+		}
+		i++
+	}
+	if i == len(b) || !canonicalText(b[start:i]) {
+		return 0, false
+	}
+	return i, true
 }
 
 // canonicalText reports whether writeString writes v as it is: valid UTF-8

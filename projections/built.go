@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
-
-	"github.com/ntmledger/ntmledger/events"
 )
 
 // builtViews is what a rebuild writes once, when it is done, rather than
@@ -62,7 +60,7 @@ func (a *applier) writeBuilt(db *pebble.DB) error {
 	for start := 0; start < len(bv.order); start += builtBatchUnits {
 		units := bv.order[start:min(start+builtBatchUnits, len(bv.order))]
 		b := db.NewBatch()
-		bs := &batchState{db: db, cache: a.states, states: map[string]*State{}, fresh: map[string][]*events.Event{}, sums: map[string]*UnitSummary{}}
+		bs := a.newBatchState(db) // no body files: every body is ingested
 		for _, unit := range units {
 			s := bv.states[unit]
 			if err := writeState(b, s); err != nil {

@@ -118,6 +118,11 @@ func (bs *batchState) history(unit string) ([]*events.Event, error) {
 	return readHistoryWith(bs.db, lookup, unit, 0, 0)
 }
 
+// newBatchState starts what one batch loads and changes in db.
+func (a *applier) newBatchState(db *pebble.DB) *batchState {
+	return &batchState{db: db, cache: a.states, states: map[string]*State{}, fresh: map[string][]*events.Event{}, sums: map[string]*UnitSummary{}}
+}
+
 func (bs *batchState) get(unit string) (*State, error) {
 	if s, ok := bs.states[unit]; ok {
 		return s, nil
@@ -145,7 +150,8 @@ func (bs *batchState) get(unit string) (*State, error) {
 }
 
 func (a *applier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs []*events.Event) ([]projector.Change, error) {
-	bs := &batchState{db: db, cache: a.states, states: map[string]*State{}, fresh: map[string][]*events.Event{}, sums: map[string]*UnitSummary{}, files: a.bodies, built: a.built}
+	bs := a.newBatchState(db)
+	bs.files, bs.built = a.bodies, a.built
 	a.last = bs
 	changes := make([]projector.Change, 0, len(evs))
 	for _, ev := range evs {
