@@ -49,6 +49,7 @@ type Views struct {
 	db     *pebble.DB
 	gen    string
 	proj   *projector.Projector
+	live   *applier // proj's applier
 	cancel context.CancelFunc
 	done   chan struct{}
 	runErr atomic.Pointer[error]
@@ -95,13 +96,13 @@ func Open(ctx context.Context, cfg Config) (*Views, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := v.newProjector(db)
+	p, a, err := v.newProjector(db)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	v.db, v.gen = db, gen
-	v.start(p)
+	v.start(p, a)
 	v.removeStale()
 	return v, nil
 }
@@ -159,13 +160,14 @@ func (v *Views) removeStale() {
 	}
 }
 
-func (v *Views) newProjector(db *pebble.DB) (*projector.Projector, error) {
-	onChanges := v.cfg.OnChanges
-	return projector.New(projector.Config{
+func (v *Views) newProjector(db *pebble.DB) (*projector.Projector, *applier, error) {
+	a := newApplier(v.cfg.Rules)
+	p, err := projector.New(projector.Config{
 		Name: "views", JS: v.cfg.JS, Stream: v.cfg.Stream, DB: db,
-		Applier: newApplier(v.cfg.Rules), Logger: v.cfg.Logger, OnChanges: onChanges,
+		Applier: a, Logger: v.cfg.Logger, OnChanges: v.cfg.OnChanges,
 		Layout: Layout,
 	})
+	return p, a, err
 }
 
 // newBuildProjector is the projector of a generation being built: its
@@ -186,10 +188,10 @@ func (v *Views) newBuildProjector(db *pebble.DB, files *bodyFiles) (*projector.P
 // keyed by stream sequence, history records hold the sequence.
 const Layout = "views-2"
 
-func (v *Views) start(p *projector.Projector) {
+func (v *Views) start(p *projector.Projector, a *applier) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	v.proj, v.cancel, v.done = p, cancel, done
+	v.proj, v.live, v.cancel, v.done = p, a, cancel, done
 	go func() {
 		defer close(done)
 		if err := p.Run(ctx); err != nil {
@@ -233,6 +235,12 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 		return errors.New("a rebuild is already running")
 	}
 	defer v.rebuilding.Store(false)
+	// The live applier's caches would hold every unit's state alongside
+	// the build's own until the swap; the old generation does without.
+	v.mu.RLock()
+	current := v.live
+	v.mu.RUnlock()
+	current.dropCaches()
 	gen := newGeneration()
 	dir := filepath.Join(v.cfg.Dir, gen)
 	db, err := projector.OpenBuildDB(dir, v.cfg.Logger)
@@ -324,12 +332,12 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 	<-v.done
 	oldDB, oldGen := v.db, v.gen
 	v.db, v.gen = db, gen
-	live, err := v.newProjector(db)
+	live, a, err := v.newProjector(db)
 	if err != nil {
 		v.mu.Unlock()
 		return fmt.Errorf("restart views on the rebuilt generation: %w", err)
 	}
-	v.start(live)
+	v.start(live, a)
 	v.mu.Unlock()
 	if err := oldDB.Close(); err != nil {
 		v.log.Warn("closing old views generation", "err", err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -29,9 +30,13 @@ const (
 // the only writer of its database, and tells the applier whether each batch
 // was committed (projector.BatchObserver). An aborted batch may have changed
 // cached states in place, so it empties the caches.
+//
+// cacheMu guards the caches and last: the projector's goroutine holds it
+// through Apply, Committed and Aborted; dropCaches takes it from another.
 type applier struct {
 	fold folder
 
+	cacheMu   sync.Mutex
 	states    *projector.Cache[*State]
 	summaries *projector.Cache[*UnitSummary]
 	last      *batchState // the batch applied and not yet committed or aborted
@@ -60,6 +65,8 @@ func newApplier(rs *rules.Set) *applier {
 
 // Committed keeps what the last batch wrote.
 func (a *applier) Committed() {
+	a.cacheMu.Lock()
+	defer a.cacheMu.Unlock()
 	if bs := a.last; bs != nil {
 		if a.bodies != nil {
 			a.bodies.add(bs.bodies)
@@ -86,12 +93,27 @@ func (a *applier) Committed() {
 // Aborted forgets everything cached: the batch changed states in place.
 // A build cannot go on: its states are only in memory.
 func (a *applier) Aborted() {
+	a.cacheMu.Lock()
+	defer a.cacheMu.Unlock()
 	a.states.Clear()
 	a.summaries.Clear()
 	a.last = nil
 	if a.built != nil {
 		a.built.broken = true
 	}
+}
+
+// dropCaches empties the caches, from any goroutine. A rebuild calls it on
+// the live applier it is about to replace: every unit's state fits in the
+// caches, so they hold about as much memory as the build's own states, for
+// a generation that serves reads from its database until the swap. They
+// refill with the units that receive events meanwhile. A batch applied and
+// not yet committed keeps its states: Committed puts them back.
+func (a *applier) dropCaches() {
+	a.cacheMu.Lock()
+	defer a.cacheMu.Unlock()
+	a.states.Clear()
+	a.summaries.Clear()
 }
 
 // batchState is what one Apply call has loaded and changed.
@@ -150,6 +172,8 @@ func (bs *batchState) get(unit string) (*State, error) {
 }
 
 func (a *applier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs []*events.Event) ([]projector.Change, error) {
+	a.cacheMu.Lock()
+	defer a.cacheMu.Unlock()
 	bs := a.newBatchState(db)
 	bs.files, bs.built = a.bodies, a.built
 	a.last = bs
