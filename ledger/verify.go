@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -88,28 +89,19 @@ func (l *Ledger) Verify(ctx context.Context, unit string, progress func(at, last
 	}
 	chains := map[string]*chain{}
 	if ci.NumPending > 0 {
-		msgs, err := cons.Messages(jetstream.PullMaxMessages(4096))
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var readErr atomic.Pointer[error] // set by the reader's goroutine
+		chunks, err := projector.ReadChunks(ctx, cons, projector.ChunkSize, func(err error) {
+			err = fmt.Errorf("verify: read stream: %w", err)
+			readErr.CompareAndSwap(nil, &err)
+			cancel()
+		})
 		if err != nil {
 			return nil, fmt.Errorf("verify: read stream: %w", err)
 		}
-		defer msgs.Stop()
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		go func() {
-			<-ctx.Done()
-			msgs.Stop() // unblocks the reader
-		}()
-		var readErr error
-		next := func() (projector.Raw, bool) {
-			r, err := projector.ReadRaw(msgs)
-			if err != nil {
-				readErr = fmt.Errorf("verify: read stream: %w", err)
-				return r, false
-			}
-			return r, true
-		}
 		var done bool
-		for slot := range projector.DecodeInOrder(ctx, projector.ChunkSize, next, decodeForVerify) {
+		for slot := range projector.DecodeInOrder(ctx, chunks, decodeForVerify) {
 			if done {
 				continue
 			}
@@ -168,10 +160,10 @@ func (l *Ledger) Verify(ctx context.Context, unit string, progress func(at, last
 		}
 		switch {
 		case done:
+		case readErr.Load() != nil:
+			return nil, *readErr.Load()
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("verify: %w", ctx.Err())
-		case readErr != nil: // set before the reader closed the chunks
-			return nil, readErr
 		default:
 			return nil, errors.New("verify: the stream ended before the last message pending")
 		}

@@ -49,20 +49,17 @@ func BenchmarkRebuild(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	read := make(chan struct{})
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		if md, _ := m.Metadata(); md != nil && md.Sequence.Stream == last {
+			close(read)
+		}
+	}, jetstream.PullMaxMessages(4096))
 	if err != nil {
 		b.Fatal(err)
 	}
-	for {
-		m, err := it.Next()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if md, _ := m.Metadata(); md.Sequence.Stream >= last {
-			break
-		}
-	}
-	it.Stop()
+	<-read
+	cc.Stop()
 	raw := float64(last) / time.Since(start).Seconds()
 
 	b.ResetTimer()

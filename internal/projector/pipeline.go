@@ -22,18 +22,77 @@ const ChunkSize = 256
 // inline is the largest chunk the reader decodes itself.
 const inline = 8
 
-// DecodeInOrder reads messages with next until it reports no more, decodes
-// them on every core with decode, a chunk of up to size at a time, and
-// hands the chunks back in the order read: each value received is the slot
-// of the next chunk, which delivers it once decoded. A chunk is handed over
-// early when its last message says nothing more is pending, so a quiet
-// stream's newest message is never held back waiting for company.
+// ReadChunks reads cons with Consume and hands its messages over, with
+// their metadata, in chunks of up to size, in stream order. A chunk is
+// handed over when it is full, or when its last message says nothing more
+// is pending, so a quiet stream's newest message is never held back
+// waiting for company. Reading in chunks spares each message the
+// iterator's hand-off and timer (jetstream.MessagesContext.Next).
+//
+// Errors the consumer reports go to onErr (if set); it keeps reading.
+// The channel closes when ctx is done or the consumer stops (its
+// connection closed): after the last chunk, whose messages are all
+// handed over unless ctx is done.
+func ReadChunks(ctx context.Context, cons jetstream.Consumer, size int, onErr func(error)) (<-chan []Raw, error) {
+	out := make(chan []Raw, 1)
+	var (
+		mu     sync.Mutex // held by the handler; the closer takes it to close out
+		closed bool
+		chunk  = make([]Raw, 0, size)
+	)
+	send := func() {
+		select {
+		case out <- chunk:
+		case <-ctx.Done():
+		}
+		chunk = make([]Raw, 0, size)
+	}
+	handler := func(msg jetstream.Msg) {
+		mu.Lock()
+		defer mu.Unlock()
+		if closed {
+			return
+		}
+		md, err := msg.Metadata()
+		chunk = append(chunk, Raw{Msg: msg, MD: md, Err: err})
+		if len(chunk) == size || md == nil || md.NumPending == 0 {
+			send()
+		}
+	}
+	opts := []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(4096)}
+	if onErr != nil {
+		opts = append(opts, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { onErr(err) }))
+	}
+	cc, err := cons.Consume(handler, opts...)
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-cc.Closed():
+		}
+		cc.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		closed = true
+		if len(chunk) > 0 && ctx.Err() == nil {
+			send()
+		}
+		close(out)
+	}()
+	return out, nil
+}
+
+// DecodeInOrder decodes the chunks read (ReadChunks) on every core with
+// decode, and hands them back in the order read: each value received is
+// the slot of the next chunk, which delivers it once decoded.
 //
 // Decoding — JSON, hashes — is most of a reader's work; linking chains and
 // applying stay with the caller, in order, in one goroutine. The channel
 // closes after the last chunk, or when ctx is done; a caller that stops
 // receiving must cancel ctx.
-func DecodeInOrder[T any](ctx context.Context, size int, next func() (Raw, bool), decode func(Raw) T) <-chan chan []T {
+func DecodeInOrder[T any](ctx context.Context, chunks <-chan []Raw, decode func(Raw) T) <-chan chan []T {
 	workers := max(1, runtime.GOMAXPROCS(0))
 	type job struct {
 		raws []Raw
@@ -58,9 +117,23 @@ func DecodeInOrder[T any](ctx context.Context, size int, next func() (Raw, bool)
 	go func() {
 		defer close(slots)
 		defer func() { close(jobs); wg.Wait() }()
-		batch := make([]Raw, 0, size)
-		send := func() bool {
+		for {
+			var batch []Raw
+			var ok bool
+			select {
+			case batch, ok = <-chunks:
+				if !ok {
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
 			slot := make(chan []T, 1)
+			select {
+			case slots <- slot:
+			case <-ctx.Done():
+				return
+			}
 			if len(batch) <= inline {
 				// A few messages of a stream caught up: decode them here,
 				// sparing the hand-off to a worker its latency.
@@ -69,51 +142,14 @@ func DecodeInOrder[T any](ctx context.Context, size int, next func() (Raw, bool)
 					res[i] = decode(r)
 				}
 				slot <- res
-				select {
-				case slots <- slot:
-				case <-ctx.Done():
-					return false
-				}
-				batch = batch[:0]
-				return true
-			}
-			select {
-			case slots <- slot:
-			case <-ctx.Done():
-				return false
+				continue
 			}
 			select {
 			case jobs <- job{raws: batch, slot: slot}:
 			case <-ctx.Done():
-				return false
-			}
-			batch = make([]Raw, 0, size)
-			return true
-		}
-		for {
-			r, ok := next()
-			if !ok {
-				if len(batch) > 0 {
-					send()
-				}
-				return
-			}
-			batch = append(batch, r)
-			quiet := r.MD == nil || r.MD.NumPending == 0
-			if (len(batch) == size || quiet) && !send() {
 				return
 			}
 		}
 	}()
 	return slots
-}
-
-// ReadRaw reads the next message of msgs with its metadata.
-func ReadRaw(msgs jetstream.MessagesContext) (Raw, error) {
-	msg, err := msgs.Next()
-	if err != nil {
-		return Raw{}, err
-	}
-	md, err := msg.Metadata()
-	return Raw{Msg: msg, MD: md, Err: err}, nil
 }

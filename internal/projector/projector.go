@@ -357,27 +357,13 @@ func (p *Projector) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("projector %s: consumer: %w", p.cfg.Name, err)
 	}
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	chunks, err := ReadChunks(ctx, cons, ChunkSize, func(err error) {
+		p.log.Warn("reading stream", "err", err)
+	})
 	if err != nil {
 		return fmt.Errorf("projector %s: messages: %w", p.cfg.Name, err)
 	}
-	go func() {
-		<-ctx.Done()
-		msgs.Stop()
-	}()
-	next := func() (Raw, bool) {
-		for {
-			r, err := ReadRaw(msgs)
-			if err == nil {
-				return r, true
-			}
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
-				return Raw{}, false
-			}
-			p.log.Warn("reading stream", "err", err)
-		}
-	}
-	slots := DecodeInOrder(ctx, ChunkSize, next, readItem)
+	slots := DecodeInOrder(ctx, chunks, readItem)
 	// take returns the next decoded chunk: waiting for one when wait is
 	// set, else only if one has been read already. ok is false when the
 	// stream was closed (or ctx is done, or, without wait, nothing was read).
