@@ -233,10 +233,17 @@ func roleOf(b []byte) string {
 }
 
 func isLowerHex(b []byte) bool {
+	// Without a branch per character: the characters of a hash are random,
+	// and a branch on each was mispredicted about every other time.
+	ok := byte(1)
 	for _, c := range b {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
+		ok &= lowerHex[c]
 	}
-	return true
+	return ok == 1
+}
+
+// lowerHex is 1 for the characters of a lowercase hex string.
+var lowerHex = [256]byte{
+	'0': 1, '1': 1, '2': 1, '3': 1, '4': 1, '5': 1, '6': 1, '7': 1, '8': 1, '9': 1,
+	'a': 1, 'b': 1, 'c': 1, 'd': 1, 'e': 1, 'f': 1,
 }

@@ -148,3 +148,20 @@ func TestCanonicalAsIs(t *testing.T) {
 		}
 	}
 }
+
+func TestIsLowerHex(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c >= '0' && c <= '9' || c >= 'a' && c <= 'f'
+		alone := []byte{byte(c)}
+		middle := []byte{'0', '0', 'f', byte(c), 'a', '9'}
+		last := append([]byte(strings.Repeat("0f", 31)), byte(c))
+		for _, b := range [][]byte{alone, middle, last} {
+			if got := isLowerHex(b); got != want {
+				t.Errorf("isLowerHex(%q) = %v, want %v", b, got, want)
+			}
+		}
+	}
+	if !isLowerHex(nil) || !isLowerHex([]byte(strings.Repeat("0123456789abcdef", 4))) {
+		t.Error("isLowerHex rejects lowercase hex")
+	}
+}
