@@ -179,7 +179,7 @@ func (v *Views) newBuildProjector(db *pebble.DB, files *bodyFiles) (*projector.P
 	a.built = newBuiltViews()
 	p, err := projector.New(projector.Config{
 		Name: "views", JS: v.cfg.JS, Stream: v.cfg.Stream, DB: db,
-		Applier: a, Logger: v.cfg.Logger, Layout: Layout,
+		Applier: a, Logger: v.cfg.Logger, Layout: Layout, Build: true,
 	})
 	return p, a, err
 }
@@ -306,6 +306,10 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 		return err
 	}
 	if err := files.finish(); err != nil {
+		db.Close()
+		return discard(fmt.Errorf("rebuild: %w", err))
+	}
+	if err := p.WriteHeads(); err != nil {
 		db.Close()
 		return discard(fmt.Errorf("rebuild: %w", err))
 	}

@@ -123,6 +123,12 @@ type Config struct {
 	// projection is a pure function of the stream, so nothing is lost).
 	// Change it whenever the applier stores its keys differently.
 	Layout string
+	// Build is set for a database being built from seq 1 and read by
+	// nobody until it is complete (a rebuild's new generation): the chain
+	// heads are kept in memory rather than rewritten with every batch, and
+	// written once by WriteHeads when Run has returned. Rewriting them was
+	// most of what such a database's compactions had to sort.
+	Build bool
 }
 
 // Projector applies the stream to one Pebble database.
@@ -143,6 +149,9 @@ type Projector struct {
 	// heads are the committed chain heads of recently seen units; only the
 	// goroutine of Run uses them.
 	heads *Cache[Head]
+	// unwritten are the heads of a build (Config.Build), all of them, for
+	// WriteHeads; only the goroutine of Run uses them until it returns.
+	unwritten map[string]Head
 }
 
 // HeadCacheSize bounds the chain heads a projector keeps in memory: every
@@ -167,6 +176,9 @@ func New(cfg Config) (*Projector, error) {
 		cfg.Logger = slog.Default()
 	}
 	p := &Projector{cfg: cfg, log: cfg.Logger.With("projector", cfg.Name), waiters: map[chan struct{}]uint64{}, heads: NewCache[Head](HeadCacheSize)}
+	if cfg.Build {
+		p.unwritten = map[string]Head{}
+	}
 	if err := p.checkFormat(); err != nil {
 		return nil, fmt.Errorf("projector %s: %w", cfg.Name, err)
 	}
@@ -457,6 +469,31 @@ func readItem(r Raw) item {
 	return it
 }
 
+// WriteHeads writes the chain heads a build kept in memory (Config.Build).
+// Call it once Run has returned, before the database is used.
+func (p *Projector) WriteHeads() error {
+	b := p.cfg.DB.NewBatch()
+	defer func() { b.Close() }()
+	n := 0
+	for unit, h := range p.unwritten {
+		if err := b.Set(headKey(unit), h.encode(), nil); err != nil {
+			return fmt.Errorf("write chain head of %s: %w", unit, err)
+		}
+		if n++; n%4096 == 0 {
+			if err := b.Commit(pebble.NoSync); err != nil {
+				return fmt.Errorf("write chain heads: %w", err)
+			}
+			b.Close()
+			b = p.cfg.DB.NewBatch()
+		}
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("write chain heads: %w", err)
+	}
+	clear(p.unwritten)
+	return nil
+}
+
 // commit checks items against their units' chains and applies the good
 // events in one Pebble batch together with the quarantine records, the
 // chain heads and the checkpoint.
@@ -480,7 +517,10 @@ func (p *Projector) commit(ctx context.Context, items []item) error {
 		if h, ok := heads[unit]; ok {
 			return h, nil
 		}
-		h, ok := p.heads.Get(unit)
+		h, ok := p.unwritten[unit]
+		if !ok {
+			h, ok = p.heads.Get(unit)
+		}
 		if !ok {
 			var err error
 			if h, err = ReadHead(p.cfg.DB, unit); err != nil {
@@ -544,6 +584,9 @@ func (p *Projector) commit(ctx context.Context, items []item) error {
 		}
 	}
 	for _, unit := range order {
+		if p.unwritten != nil {
+			break // kept for WriteHeads
+		}
 		if err := b.Set(headKey(unit), heads[unit].encode(), nil); err != nil {
 			return fmt.Errorf("write chain head of %s: %w", unit, err)
 		}
@@ -575,6 +618,10 @@ func (p *Projector) commit(ctx context.Context, items []item) error {
 	}
 	committed = true
 	for _, unit := range order {
+		if p.unwritten != nil {
+			p.unwritten[unit] = *heads[unit]
+			continue
+		}
 		p.heads.Put(unit, *heads[unit])
 	}
 	p.applied.Store(last)
