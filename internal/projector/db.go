@@ -70,6 +70,16 @@ func options(build bool) *pebble.Options {
 		LBaseMaxBytes:               256 << 20,
 		DisableWAL:                  build,
 	}
+	if build {
+		// A build writes every unit's history records all over the key
+		// space, so each level-0 file overlaps the whole of the level
+		// below, and each compaction into it rewrote all of it: letting
+		// level 0 gather 16 files before compacting makes those rewrites
+		// four times fewer (a 10M-event rebuild: about 8% less CPU). The
+		// generation is compacted as usual once it is opened live.
+		opts.L0CompactionThreshold = 16
+		opts.L0StopWritesThreshold = 48
+	}
 	// Bloom filters on every level: the ledger's idempotency check looks up
 	// every new event id, and almost all of those lookups miss.
 	for i := range opts.Levels {
