@@ -2,8 +2,6 @@ package projections
 
 import (
 	"context"
-	"crypto/sha256"
-	"fmt"
 	"testing"
 	"time"
 
@@ -71,21 +69,8 @@ func TestDroppingCachesChangesNothing(t *testing.T) {
 	if n := <-drops; n < 10 {
 		t.Fatalf("caches dropped %d times while events were applied", n)
 	}
-	digest := func(v *Views) (string, int) {
-		h := sha256.New()
-		n := 0
-		if _, err := v.Dump(func(k, val []byte) error {
-			n++
-			fmt.Fprintf(h, "%d:%s=%d:", len(k), k, len(val))
-			h.Write(val)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Sprintf("%x", h.Sum(nil)), n
-	}
-	want, wantKeys := digest(kept)
-	got, gotKeys := digest(dropped)
+	want, wantKeys, _ := Digest(t, kept)
+	got, gotKeys, _ := Digest(t, dropped)
 	if got != want || gotKeys != wantKeys || wantKeys < 60 {
 		t.Fatalf("views with dropped caches: %s (%d keys); never dropped: %s (%d keys)", got, gotKeys, want, wantKeys)
 	}

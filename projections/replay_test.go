@@ -2,7 +2,6 @@ package projections_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -17,23 +16,8 @@ import (
 	"github.com/ntmledger/ntmledger/projections"
 )
 
-// dump returns a digest of every key and value of the views, the number of
-// keys, and the sequence the dump holds.
-func dump(t testing.TB, v *projections.Views) (string, int, uint64) {
-	t.Helper()
-	h := sha256.New()
-	n := 0
-	seq, err := v.Dump(func(k, val []byte) error {
-		n++
-		fmt.Fprintf(h, "%d:%s=%d:", len(k), k, len(val))
-		h.Write(val)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("%x", h.Sum(nil)), n, seq
-}
+// dump is projections.Digest.
+var dump = projections.Digest
 
 func TestReplayIsByteIdenticalToIncrementalViews(t *testing.T) {
 	communes, years := 1100, 5
