@@ -25,7 +25,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if *scale {
-		*events = 10_000_000
+		*events = bench.ScaleEvents
 	}
 	if *cpuprof != "" {
 		f, err := os.Create(*cpuprof)

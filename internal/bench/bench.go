@@ -97,6 +97,10 @@ func maxTarget(m *Measure, max float64, unit string) {
 	m.Met = &ok
 }
 
+// ScaleEvents is the size of the scale run (--scale), whose rebuild has
+// targets of its own: under 60 s, under 1 GiB.
+const ScaleEvents = 10_000_000
+
 // Run runs every phase and writes the report.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Events <= 0 {
