@@ -126,8 +126,8 @@ type Config struct {
 	// Build is set for a database being built from seq 1 and read by
 	// nobody until it is complete (a rebuild's new generation): the chain
 	// heads are kept in memory rather than rewritten with every batch, and
-	// written once by WriteHeads when Run has returned. Rewriting them was
-	// most of what such a database's compactions had to sort.
+	// written once by WriteHeads when Run has returned, instead of every
+	// touched unit's head being overwritten in every batch.
 	Build bool
 }
 
@@ -583,12 +583,11 @@ func (p *Projector) commit(ctx context.Context, items []item) error {
 			return err
 		}
 	}
-	for _, unit := range order {
-		if p.unwritten != nil {
-			break // kept for WriteHeads
-		}
-		if err := b.Set(headKey(unit), heads[unit].encode(), nil); err != nil {
-			return fmt.Errorf("write chain head of %s: %w", unit, err)
+	if p.unwritten == nil { // a build keeps them for WriteHeads
+		for _, unit := range order {
+			if err := b.Set(headKey(unit), heads[unit].encode(), nil); err != nil {
+				return fmt.Errorf("write chain head of %s: %w", unit, err)
+			}
 		}
 	}
 	if len(qs) > 0 {
