@@ -18,12 +18,18 @@ import (
 // Canonical returns raw JSON in canonical form: object keys sorted, no
 // insignificant whitespace, numbers kept as written, no HTML escaping.
 //
-// Data that is already canonical — as nearly all of it is, from clients and
-// exports that write it so, and from the ledger's own stores — is returned
-// as it is, without decoding it (canonicalAsIs).
+// Data that is already canonical (from exports and the ledger's own stores,
+// and from clients that write it so) is returned as it is, without decoding
+// it (canonicalAsIs). Data whose keys are out of order or spaced, as most
+// clients write it, has its members reordered and its spaces dropped
+// without decoding it either (canonicalReorder). Only the rest (escapes, a
+// key twice) is decoded and written again.
 func Canonical(raw json.RawMessage) ([]byte, error) {
 	if canonicalAsIs(raw) {
 		return raw, nil
+	}
+	if out, ok := canonicalReorder(raw); ok {
+		return out, nil
 	}
 	return canonicalSlow(raw)
 }

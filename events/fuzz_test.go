@@ -139,14 +139,16 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 // BenchmarkValidate validates a typical request event whose data is
-// canonical already (as clients and exports write it) and one whose data
-// is not (keys out of order, spaces), which is decoded and written again.
+// canonical already (as exports write it), one whose keys are out of order
+// and spaced (as most clients write it), which is reordered, and one that
+// also holds escapes, which is decoded and written again.
 //
 //	go test ./events -run '^$' -bench Validate -benchmem
 func BenchmarkValidate(b *testing.B) {
 	for _, c := range []struct{ name, data string }{
 		{"canonical", `{"criterion":"17.1","stage":"district","status":"basically_met","tier":"ntm","value":92.5}`},
-		{"rewritten", `{"tier": "ntm", "criterion": "17.1", "status": "basically_met", "stage": "district", "value": 92.5}`},
+		{"reordered", `{"tier": "ntm", "criterion": "17.1", "status": "basically_met", "stage": "district", "value": 92.5}`},
+		{"rewritten", `{"tier": "ntm", "criterion": "17.1", "status": "basically_met", "stage": "district", "value": 92.5, "note": "\u0110\u1ea1t"}`},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {

@@ -165,3 +165,45 @@ func TestIsLowerHex(t *testing.T) {
 		t.Error("isLowerHex rejects lowercase hex")
 	}
 }
+
+// FuzzCanonicalReorder: what canonicalReorder writes, the full decode and
+// rewrite writes too.
+func FuzzCanonicalReorder(f *testing.F) {
+	for _, s := range []string{`{"tier":"ntm","criterion":"4","status":"met","stage":"self"}`, ` { "b" : [ 1 , {"d":2,"c":[]} ] , "a" : {} } `,
+		`{"a":1,"a":2}`, `{"b":1,"a":2,"b":3}`, `[ ]`, `{"b":"\u00e9","a":1}`, `{"b":01,"a":1}`, "{\"b\":\"\xff\",\"a\":1}", `{"a":1}x`, `{"z":{"y":{"x":1,"w":2},"v":3},"u":4}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		out, ok := canonicalReorder(raw)
+		if !ok {
+			return
+		}
+		slow, err := canonicalSlow(raw)
+		if err != nil || string(slow) != string(out) {
+			t.Fatalf("reordered %q into %q; decoded and written again: %q (%v)", raw, out, slow, err)
+		}
+	})
+}
+
+func TestCanonicalReorder(t *testing.T) {
+	for s, want := range map[string]string{
+		`{"tier":"ntm","criterion":"4","status":"met","stage":"self"}`: `{"criterion":"4","stage":"self","status":"met","tier":"ntm"}`,
+		` { "b" : [ 1 , {"d":2,"c":[ ]} ] , "a" : { } } `:              `{"a":{},"b":[1,{"c":[],"d":2}]}`,
+		`{"z":{"y":{"x":1,"w":2},"v":3},"u":[true,false,null,-1.5e3]}`: `{"u":[true,false,null,-1.5e3],"z":{"v":3,"y":{"w":2,"x":1}}}`,
+		"\t\"Việt\"\n": `"Việt"`,
+		// Left to the full rewrite.
+		`{"a":1,"a":2}`: "", `{"b":1,"a":2,"b":3}`: "", `{"b":"\u00e9","a":1}`: "", `{"b":01,"a":1}`: "",
+		"{\"b\":\"\xff\",\"a\":1}": "", `{"a":1}x`: "", `{"a":}`: "", `{"a" 1}`: "", `[1,]`: "", ``: "", ` `: "",
+		strings.Repeat("[", maxAsIsDepth+1) + strings.Repeat("]", maxAsIsDepth+1): "",
+	} {
+		out, ok := canonicalReorder([]byte(s))
+		if ok != (want != "") || string(out) != want {
+			t.Errorf("canonicalReorder(%q) = %q, %v; want %q", s, out, ok, want)
+		}
+		if ok {
+			if slow, err := canonicalSlow([]byte(s)); err != nil || string(slow) != want {
+				t.Errorf("%q written again: %q (%v)", s, slow, err)
+			}
+		}
+	}
+}
