@@ -98,6 +98,10 @@ type importer struct {
 // Run imports the files in order and returns the summary. It stops early
 // only on an I/O error or when ctx is done; the summary says how far it
 // got.
+//
+// One goroutine reads, decodes and validates the rows while this one
+// batches them and appends: an import's rows are checked while the ledger
+// checks and the stream stores the batches before them.
 func Run(ctx context.Context, cfg Config, files []string) (Summary, error) {
 	if cfg.Appender == nil {
 		return Summary{}, errors.New("importer: Appender is required")
@@ -122,17 +126,26 @@ func Run(ctx context.Context, cfg Config, files []string) (Summary, error) {
 		}
 		im.p.Size += fi.Size()
 	}
-	for _, f := range files {
-		if err := im.file(ctx, f); err != nil {
-			// What was sent before the error is counted.
-			if werr := im.wait(ctx); werr != nil {
-				err = errors.Join(err, werr)
-			}
-			im.p.Elapsed = time.Since(im.start)
-			return im.p, err
-		}
+	rctx, cancel := context.WithCancel(ctx)
+	items := make(chan []item, 4)
+	go func() {
+		defer close(items)
+		rd := &reader{ctx: rctx, out: items, actor: cfg.Actor, log: cfg.Logger}
+		rd.files(files)
+	}()
+	err := im.take(ctx, items)
+	cancel()
+	for range items { // the reader has stopped when Run returns
 	}
-	if err := im.flush(ctx); err != nil {
+	if err != nil {
+		// What was sent before the error is counted, even when the error is
+		// that ctx is done: a batch in flight may be stored all the same.
+		wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		werr := im.wait(wctx)
+		wcancel()
+		if werr != nil {
+			err = errors.Join(err, werr)
+		}
 		im.p.Elapsed = time.Since(im.start)
 		return im.p, err
 	}
@@ -145,6 +158,34 @@ func Run(ctx context.Context, cfg Config, files []string) (Summary, error) {
 		cfg.Progress(im.p)
 	}
 	return im.p, nil
+}
+
+// take batches and appends what the reader hands over, in file order, and
+// appends the last batch when the reader is done.
+func (im *importer) take(ctx context.Context, items <-chan []item) error {
+	for chunk := range items {
+		for _, it := range chunk {
+			im.p.File, im.p.Read = it.row.file, it.read
+			switch {
+			case it.err != nil:
+				// The rows read before the error are stored.
+				if ferr := im.flush(ctx); ferr != nil {
+					return errors.Join(it.err, ferr)
+				}
+				return it.err
+			case it.reason != "":
+				im.badReason(it.row.file, it.row.line, it.reason)
+			default:
+				if err := im.add(ctx, it.row); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return im.flush(ctx)
 }
 
 // LedgerRejection recognizes the ledger's rejections of one event.
@@ -163,6 +204,91 @@ func LedgerRejection(err error) (int, string, bool) {
 	return 0, "", false
 }
 
+// item is what the reader hands the importer, in file order: a row
+// decoded and validated, with its id; or a bad row (row.file and row.line)
+// and why; or the error that ends the reading.
+type item struct {
+	row    row
+	reason string
+	read   int64 // bytes read of all files when the row was read
+	err    error
+}
+
+// itemChunk is how many items the reader hands over at a time.
+const itemChunk = 256
+
+// reader reads the files, decodes each row into an event, validates it and
+// gives it its id (DeriveID) when it has none.
+type reader struct {
+	ctx   context.Context
+	out   chan<- []item
+	actor events.Actor
+	log   *slog.Logger
+	read  int64
+	chunk []item
+}
+
+// files reads the files in order until one fails or ctx is done.
+func (rd *reader) files(names []string) {
+	for _, name := range names {
+		if err := rd.file(name); err != nil {
+			rd.emit(item{row: row{file: name}, err: err})
+			break
+		}
+	}
+	rd.flush()
+}
+
+// emit queues an item; it returns false once ctx is done.
+func (rd *reader) emit(it item) bool {
+	it.read = rd.read
+	rd.chunk = append(rd.chunk, it)
+	if len(rd.chunk) < itemChunk {
+		return rd.ctx.Err() == nil
+	}
+	return rd.flush()
+}
+
+func (rd *reader) flush() bool {
+	if len(rd.chunk) == 0 {
+		return rd.ctx.Err() == nil
+	}
+	select {
+	case rd.out <- rd.chunk:
+		rd.chunk = make([]item, 0, itemChunk)
+		return true
+	case <-rd.ctx.Done():
+		return false
+	}
+}
+
+// event validates a decoded row and hands it over.
+func (rd *reader) event(in *events.Input, file string, line int) bool {
+	r := row{in: in, file: file, line: line}
+	if _, err := events.Validate(in); err != nil {
+		return rd.emit(item{row: r, reason: fieldReason(err.(*events.FieldError))})
+	}
+	if in.ID == "" {
+		id, err := DeriveID(in)
+		if err != nil {
+			return rd.emit(item{row: r, reason: err.Error()})
+		}
+		in.ID = id
+	}
+	return rd.emit(item{row: r})
+}
+
+func (rd *reader) bad(file string, line int, reason string) bool {
+	return rd.emit(item{row: row{file: file, line: line}, reason: reason})
+}
+
+func fieldReason(fe *events.FieldError) string {
+	if fe.Field == "" {
+		return fe.Reason
+	}
+	return fe.Field + ": " + fe.Reason
+}
+
 // countingReader counts the bytes read for progress.
 type countingReader struct {
 	r io.Reader
@@ -175,22 +301,21 @@ func (c countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (im *importer) file(ctx context.Context, name string) error {
+func (rd *reader) file(name string) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	im.p.File = name
-	br := bufio.NewReaderSize(countingReader{f, &im.p.Read}, 1<<20)
+	br := bufio.NewReaderSize(countingReader{f, &rd.read}, 1<<20)
 	// A byte-order mark (spreadsheets write one) is not part of the data.
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
 		_, _ = br.Discard(3)
 	}
 	if isCSV(name, br) {
-		return im.csv(ctx, name, br)
+		return rd.csv(name, br)
 	}
-	return im.jsonl(ctx, name, br)
+	return rd.jsonl(name, br)
 }
 
 // isCSV tells the format by the extension, else by the first byte: JSON
@@ -207,7 +332,8 @@ func isCSV(name string, br *bufio.Reader) bool {
 	return len(t) > 0 && t[0] != '{'
 }
 
-func (im *importer) jsonl(ctx context.Context, name string, br *bufio.Reader) error {
+// jsonl and csv return nil when ctx is done: the importer sees it.
+func (rd *reader) jsonl(name string, br *bufio.Reader) error {
 	line := 0
 	for {
 		l, err := br.ReadBytes('\n')
@@ -216,10 +342,14 @@ func (im *importer) jsonl(ctx context.Context, name string, br *bufio.Reader) er
 			t := bytes.TrimSpace(l)
 			if len(t) > 0 && t[0] != '#' {
 				in, derr := events.DecodeInput(t)
+				var ok bool
 				if derr != nil {
-					im.bad(name, line, derr.(*events.FieldError))
-				} else if err := im.add(ctx, row{in: in, file: name, line: line}); err != nil {
-					return err
+					ok = rd.bad(name, line, fieldReason(derr.(*events.FieldError)))
+				} else {
+					ok = rd.event(in, name, line)
+				}
+				if !ok {
+					return nil
 				}
 			}
 		}
@@ -232,7 +362,7 @@ func (im *importer) jsonl(ctx context.Context, name string, br *bufio.Reader) er
 	}
 }
 
-func (im *importer) csv(ctx context.Context, name string, br *bufio.Reader) error {
+func (rd *reader) csv(name string, br *bufio.Reader) error {
 	r := csv.NewReader(br)
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
@@ -251,7 +381,7 @@ func (im *importer) csv(ctx context.Context, name string, br *bufio.Reader) erro
 		return fmt.Errorf("import: %s: %w", name, err)
 	}
 	if len(h.Unknown) > 0 {
-		im.log.Info("import: ignoring columns", "file", name, "columns", strings.Join(h.Unknown, ", "))
+		rd.log.Info("import: ignoring columns", "file", name, "columns", strings.Join(h.Unknown, ", "))
 	}
 	for {
 		rec, err := r.Read()
@@ -259,24 +389,22 @@ func (im *importer) csv(ctx context.Context, name string, br *bufio.Reader) erro
 			return nil
 		}
 		line, _ := r.FieldPos(0)
+		var ok bool
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				im.badReason(name, pe.StartLine, pe.Err.Error())
-				continue
+			if !errors.As(err, &pe) {
+				return fmt.Errorf("import: read %s: %w", name, err)
 			}
-			return fmt.Errorf("import: read %s: %w", name, err)
-		}
-		if blank(rec) {
+			ok = rd.bad(name, pe.StartLine, pe.Err.Error())
+		} else if blank(rec) {
 			continue
+		} else if in, rerr := rowInput(h, rec, rd.actor); rerr != nil {
+			ok = rd.bad(name, line, rerr.Error())
+		} else {
+			ok = rd.event(in, name, line)
 		}
-		in, rerr := rowInput(h, rec, im.cfg.Actor)
-		if rerr != nil {
-			im.badReason(name, line, rerr.Error())
-			continue
-		}
-		if err := im.add(ctx, row{in: in, file: name, line: line}); err != nil {
-			return err
+		if !ok {
+			return nil
 		}
 	}
 }
@@ -297,14 +425,6 @@ func blank(rec []string) bool {
 	return true
 }
 
-func (im *importer) bad(file string, line int, fe *events.FieldError) {
-	reason := fe.Reason
-	if fe.Field != "" {
-		reason = fe.Field + ": " + reason
-	}
-	im.badReason(file, line, reason)
-}
-
 func (im *importer) badReason(file string, line int, reason string) {
 	im.p.Rows++
 	im.p.Bad++
@@ -313,20 +433,8 @@ func (im *importer) badReason(file string, line int, reason string) {
 	}
 }
 
-// add validates a row and queues it, appending the batch when full.
+// add queues a validated row, appending the batch when full.
 func (im *importer) add(ctx context.Context, r row) error {
-	if _, err := events.Validate(r.in); err != nil {
-		im.bad(r.file, r.line, err.(*events.FieldError))
-		return nil
-	}
-	if r.in.ID == "" {
-		id, err := DeriveID(r.in)
-		if err != nil {
-			im.badReason(r.file, r.line, err.Error())
-			return nil
-		}
-		r.in.ID = id
-	}
 	if j, dup := im.ids[r.in.ID]; dup {
 		// The same fact twice in a batch is one fact; the same id with other
 		// content is a mistake.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -288,5 +289,48 @@ func TestDeriveIDIsStableAndContentBound(t *testing.T) {
 	c, _ := importer.DeriveID(mk("not_met"))
 	if a != b || a == c {
 		t.Fatalf("ids %s %s %s", a, b, c)
+	}
+}
+
+// An import stops where reading fails, or where it is cancelled: what was
+// stored before is counted, and nothing after it is appended.
+func TestImportStopsWhereReadingFailsOrIsCancelled(t *testing.T) {
+	dir := t.TempDir()
+	regs := filepath.Join(dir, "units.jsonl")
+	writeJSONL(t, regs, phuLy())
+	big := filepath.Join(dir, "big.jsonl")
+	total := killFile(t, big)
+	n := startNode(t, t.TempDir())
+	defer n.Close()
+	ctx := context.Background()
+
+	// A directory where a file was expected: the first file is stored,
+	// and the error names the second.
+	sum, err := importer.Run(ctx, importer.Config{Appender: n.Ledger}, []string{regs, dir})
+	if err == nil || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("import of a directory: %v, want an error naming %s", err, dir)
+	}
+	if sum.Done || sum.Stored != len(phuLy()) {
+		t.Errorf("summary %+v: want not done, %d stored", sum, len(phuLy()))
+	}
+
+	// Cancelled after its second batch.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := 0
+	sum, err = importer.Run(cctx, importer.Config{Appender: n.Ledger, BatchSize: 500, Progress: func(p importer.Progress) {
+		if batches++; batches == 2 {
+			cancel()
+		}
+	}}, []string{big})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled import: %v", err)
+	}
+	last, err := n.StreamLastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Done || sum.Stored+sum.Duplicate >= total || uint64(sum.Stored) != last-uint64(len(phuLy())) {
+		t.Errorf("cancelled import %+v: the stream holds %d events after the %d registrations, of %d", sum, last-uint64(len(phuLy())), len(phuLy()), total)
 	}
 }
