@@ -36,6 +36,7 @@ fuzz:
 	$(GO) test ./events -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./events -run '^$$' -fuzz '^FuzzDecodeSealed$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./events -run '^$$' -fuzz '^FuzzCanonicalAsIs$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./events -run '^$$' -fuzz '^FuzzCanonicalReorder$$' -fuzztime $(FUZZTIME)
 
 # The ledger against the raw engines, in one run (issue: benchmarks). Writes
 # bench/results.json and bench/results.md. BENCH_EVENTS=10000000 for the scale run.

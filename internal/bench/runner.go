@@ -12,12 +12,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -47,6 +49,7 @@ type runner struct {
 	stored     uint64 // the ledger's last sequence after import
 
 	rawImportRate float64
+	rawImportCPU  time.Duration // process CPU per event of the raw import
 	rawReadRate   float64
 	naiveRate     float64
 
@@ -192,7 +195,7 @@ func (r *runner) rawImport(ctx context.Context) error {
 		}
 		return &msg{strings.TrimSpace(unit), strings.TrimSpace(id), body}, nil
 	}
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	n := 0
 	for done := false; !done; {
 		batch := make([]*nats.Msg, 0, ledger.MaxBatch)
@@ -228,6 +231,7 @@ func (r *runner) rawImport(ctx context.Context) error {
 		n += len(batch)
 	}
 	r.rawImportRate = float64(n) / time.Since(start).Seconds()
+	r.rawImportCPU = (processCPU() - cpu) / time.Duration(n)
 	r.log.Info("raw atomic-batch import", "events", n, "rate", int(r.rawImportRate))
 	return nil
 }
@@ -243,7 +247,7 @@ func (r *runner) importLedger(ctx context.Context) error {
 	}
 	r.node = n
 	rss := startRSS()
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	sum, err := importer.Run(ctx, importer.Config{Appender: n.Ledger, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, []string{r.eventsFile})
 	if err != nil {
 		return err
@@ -274,7 +278,28 @@ func (r *runner) importLedger(ctx context.Context) error {
 	// Let the views catch up before the read phases.
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
-	return n.Views.WaitApplied(wctx, r.stored)
+	if err := n.Views.WaitApplied(wctx, r.stored); err != nil {
+		return err
+	}
+	// What bounds the import on this machine: the CPU it takes per event,
+	// the views' share included, against the raw baseline's.
+	per := (processCPU() - cpu) / time.Duration(count)
+	m = Measure{Name: "import CPU per event (whole process, until the views hold every event)", Value: float64(per.Nanoseconds()) / 1000, Unit: "µs",
+		Baseline: "raw atomic batches of 1000", BaseVal: float64(r.rawImportCPU.Nanoseconds()) / 1000,
+		Note: fmt.Sprintf("%d CPUs at this CPU per event allow at most %.0f events/s, %.2f× the raw import's rate", runtime.NumCPU(), float64(runtime.NumCPU())/per.Seconds(), float64(runtime.NumCPU())/per.Seconds()/r.rawImportRate)}
+	m.Ratio = m.Value / m.BaseVal
+	r.rep.add(m)
+	r.log.Info("import CPU", "per_event_us", m.Value, "raw_per_event_us", m.BaseVal)
+	return nil
+}
+
+// processCPU is the CPU time this process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // rawRead reads the whole stream with an ordered consumer, doing nothing.
