@@ -87,8 +87,12 @@ func (u *unitState) held(tier, date string) *recognition {
 	return nil
 }
 
-// indexApplier maintains the write-side index.
-type indexApplier struct{ rules Rulebook }
+// indexApplier maintains the write-side index, and the filter of the ids
+// it holds.
+type indexApplier struct {
+	rules Rulebook
+	ids   *idFilter
+}
 
 func (a indexApplier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, evs []*events.Event) ([]projector.Change, error) {
 	units := map[string]*unitState{}
@@ -131,6 +135,9 @@ func (a indexApplier) Apply(_ context.Context, db *pebble.DB, b *pebble.Batch, e
 			return nil, fmt.Errorf("index: event %s: %w", ev.ID, err)
 		}
 		ids[ev.ID] = &idEntry{Seq: ev.Seq, Unit: ev.Unit, Version: ev.Version, Type: ev.Type, Content: ch}
+		// Before the batch commits: whoever can find the id in the index
+		// finds it in the filter.
+		a.ids.add(ev.ID)
 	}
 	for code, u := range units {
 		v, _ := json.Marshal(u)

@@ -90,6 +90,7 @@ type Ledger struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	db     *pebble.DB
+	ids    *idFilter // the ids db holds, and perhaps a few more
 	index  *projector.Projector
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -139,16 +140,26 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger index: %w", err)
 	}
+	ids := newIDFilter()
 	idx, err := projector.New(projector.Config{
 		Name: "ledger-index", JS: cfg.JS, Stream: StreamName, DB: db,
-		Applier: indexApplier{rules: cfg.Rules}, Logger: cfg.Logger,
+		Applier: indexApplier{rules: cfg.Rules, ids: ids}, Logger: cfg.Logger,
 	})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	// The index as it is now (New emptied it if it was written under
+	// another layout); its projector adds the rest.
+	start := time.Now()
+	n, err := ids.fill(db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	cfg.Logger.Debug("ledger index: ids read into the filter", "ids", n, "took", time.Since(start))
 	rctx, cancel := context.WithCancel(context.Background())
-	l := &Ledger{cfg: cfg, log: cfg.Logger, js: cfg.JS, stream: stream, db: db, index: idx, cancel: cancel, done: make(chan struct{})}
+	l := &Ledger{cfg: cfg, log: cfg.Logger, js: cfg.JS, stream: stream, db: db, ids: ids, index: idx, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
 		if err := idx.Run(rctx); err != nil {

@@ -63,6 +63,9 @@ func (l *Ledger) loadID(id string) (*idEntry, error) {
 		c := *e
 		e = &c
 	} else {
+		if !l.ids.mayContain(id) {
+			return nil, nil
+		}
 		var err error
 		if e, err = loadID(l.db, id); err != nil || e == nil {
 			return e, err
