@@ -1,9 +1,11 @@
 package ledger
 
 import (
+	"context"
 	"fmt"
 	"hash/maphash"
 	"math/bits"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -15,11 +17,13 @@ import (
 // and the filters of its tables: about 4 µs per event, a tenth of a bulk
 // import's CPU, under the ledger's lock.
 //
-// The index's applier is its only writer: it adds each id in Apply, before
-// the batch that stores it commits, so an id the index holds is in the
-// filter before any reader can find it there (an id whose batch does not
-// commit stays in the filter, which only costs a lookup). Readers take no
-// lock: bits are set and read atomically. A "maybe" is checked in the index
+// The index's applier adds each id in Apply, before the batch that stores
+// it commits, so an id the index holds is in the filter before any reader
+// can find it there (an id whose batch does not commit stays in the
+// filter, which only costs a lookup). The ids the index held when the
+// ledger opened are read into it beside the applier (fill): until that is
+// done, the filter rules nothing out. Readers take no lock: bits are set
+// and read atomically. A "maybe" is checked in the index
 // as before, so a false positive costs one lookup, and nothing else.
 //
 // The filter grows by parts of twice the capacity of the last, each a
@@ -29,6 +33,10 @@ import (
 type idFilter struct {
 	seed  maphash.Seed
 	parts atomic.Pointer[[]*filterPart]
+	// ready: every id the index held when the ledger opened has been added
+	// (fill). Until then the filter rules nothing out.
+	ready atomic.Bool
+	mu    sync.Mutex // held by writers: the applier, and fill
 }
 
 type filterPart struct {
@@ -70,8 +78,10 @@ func (p *filterPart) block(h uint64) ([]atomic.Uint64, uint64) {
 	return p.words[i*filterBlockWords : (i+1)*filterBlockWords], h*0x9e3779b97f4a7c15 | 1
 }
 
-// add records id. Only the index's applier calls it.
+// add records id.
 func (f *idFilter) add(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	parts := *f.parts.Load()
 	p := parts[len(parts)-1]
 	if p.n >= p.cap {
@@ -89,6 +99,9 @@ func (f *idFilter) add(id string) {
 
 // mayContain is false when the index certainly does not hold id.
 func (f *idFilter) mayContain(id string) bool {
+	if !f.ready.Load() {
+		return true
+	}
 	h := maphash.String(f.seed, id)
 parts:
 	for _, p := range *f.parts.Load() {
@@ -104,8 +117,10 @@ parts:
 	return false
 }
 
-// fill adds every id db's index holds.
-func (f *idFilter) fill(db *pebble.DB) (int, error) {
+// fill adds every id db's index holds, and then lets the filter rule ids
+// out. Ids the applier commits meanwhile are in the scan or were added by
+// the applier, or both.
+func (f *idFilter) fill(ctx context.Context, db *pebble.DB) (int, error) {
 	// "i0" is the first key after every "i/…".
 	it, err := db.NewIter(&pebble.IterOptions{LowerBound: idPrefix, UpperBound: []byte("i0")})
 	if err != nil {
@@ -114,10 +129,14 @@ func (f *idFilter) fill(db *pebble.DB) (int, error) {
 	n := 0
 	for it.First(); it.Valid(); it.Next() {
 		f.add(string(it.Key()[len(idPrefix):]))
-		n++
+		if n++; n%65536 == 0 && ctx.Err() != nil {
+			it.Close()
+			return n, ctx.Err()
+		}
 	}
 	if err := it.Close(); err != nil {
 		return n, fmt.Errorf("ledger index: read ids: %w", err)
 	}
+	f.ready.Store(true)
 	return n, nil
 }

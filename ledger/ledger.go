@@ -149,22 +149,35 @@ func Open(ctx context.Context, cfg Config) (*Ledger, error) {
 		db.Close()
 		return nil, err
 	}
-	// The index as it is now (New emptied it if it was written under
-	// another layout); its projector adds the rest.
-	start := time.Now()
-	n, err := ids.fill(db)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	cfg.Logger.Debug("ledger index: ids read into the filter", "ids", n, "took", time.Since(start))
 	rctx, cancel := context.WithCancel(context.Background())
 	l := &Ledger{cfg: cfg, log: cfg.Logger, js: cfg.JS, stream: stream, db: db, ids: ids, index: idx, cancel: cancel, done: make(chan struct{})}
+	// The filter reads the ids the index holds now (New emptied it if it
+	// was written under another layout) beside the projector, which adds
+	// the rest: a national index takes seconds to read, and until it is
+	// read every id is looked up in the index as before.
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(l.done)
+		defer wg.Done()
+		start := time.Now()
+		n, err := ids.fill(rctx, db)
+		if err != nil {
+			if rctx.Err() == nil {
+				l.log.Error("ledger index: reading ids into the filter", "err", err)
+			}
+			return
+		}
+		l.log.Debug("ledger index: ids read into the filter", "ids", n, "took", time.Since(start))
+	}()
+	go func() {
+		defer wg.Done()
 		if err := idx.Run(rctx); err != nil {
 			l.log.Error("ledger index stopped", "err", err)
 		}
+	}()
+	go func() {
+		wg.Wait()
+		close(l.done)
 	}()
 	if err := l.catchUp(ctx); err != nil {
 		l.Close()
