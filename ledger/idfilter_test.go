@@ -21,7 +21,7 @@ func TestIDFilterHasNoFalseNegatives(t *testing.T) {
 	if !f.mayContain("anything") {
 		t.Fatal("a filter not yet filled from the index ruled an id out")
 	}
-	f.ready.Store(true) // as fill does, here over an empty index
+	f.ready.Store(true)                // as fill does, here over an empty index
 	const n = 3*filterFirstCap + 12345 // three parts
 	ids := make([]string, n)
 	for i := range ids {
