@@ -249,11 +249,8 @@ type request struct {
 
 // prepare validates a request and fills in what checking it needs.
 func prepare(ins []*events.Input) (*request, error) {
-	if len(ins) == 0 {
-		return nil, &events.FieldError{Index: 0, Reason: "the request holds no events"}
-	}
-	if len(ins) > MaxBatch {
-		return nil, fmt.Errorf("%w: %d events; at most %d are stored atomically in one request (use import for bulk loads)", ErrTooLarge, len(ins), MaxBatch)
+	if err := checkSize(len(ins)); err != nil {
+		return nil, err
 	}
 	r := &request{ins: ins, datas: make([]any, len(ins)), ids: make([]string, len(ins)), contents: make([]string, len(ins))}
 	seen := make(map[string]int, len(ins))
@@ -267,21 +264,42 @@ func prepare(ins []*events.Input) (*request, error) {
 			return nil, err
 		}
 		r.datas[i] = d
-		r.ids[i] = in.ID
-		if r.ids[i] == "" {
-			r.ids[i] = ulid.Make().String()
-		}
-		if j, dup := seen[r.ids[i]]; dup {
-			return nil, &events.FieldError{Index: i, Field: "id", Reason: fmt.Sprintf("%s is also the id of event %d of this request", r.ids[i], j)}
-		}
-		seen[r.ids[i]] = i
 		ch, err := events.ContentHash(in.Type, in.Unit, in.OccurredAt, in.Actor, in.Document, in.Data)
 		if err != nil {
 			return nil, &events.FieldError{Index: i, Field: "data", Reason: err.Error()}
 		}
 		r.contents[i] = ch
+		if err := r.setID(i, seen); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
+}
+
+// checkSize refuses an empty request, and one too large for an atomic
+// batch.
+func checkSize(n int) error {
+	if n == 0 {
+		return &events.FieldError{Index: 0, Reason: "the request holds no events"}
+	}
+	if n > MaxBatch {
+		return fmt.Errorf("%w: %d events; at most %d are stored atomically in one request (use import for bulk loads)", ErrTooLarge, n, MaxBatch)
+	}
+	return nil
+}
+
+// setID gives event i its id (a new ULID when it has none) and refuses an
+// id another event of the request has.
+func (r *request) setID(i int, seen map[string]int) error {
+	r.ids[i] = r.ins[i].ID
+	if r.ids[i] == "" {
+		r.ids[i] = ulid.Make().String()
+	}
+	if j, dup := seen[r.ids[i]]; dup {
+		return &events.FieldError{Index: i, Field: "id", Reason: fmt.Sprintf("%s is also the id of event %d of this request", r.ids[i], j)}
+	}
+	seen[r.ids[i]] = i
+	return nil
 }
 
 // checkNow brings the index and overlay up to date and checks and seals

@@ -120,6 +120,11 @@ func (l *Ledger) AppendAsync(ctx context.Context, ins []*events.Input) (*Pending
 	if err != nil {
 		return nil, err
 	}
+	return l.appendAsync(ctx, req)
+}
+
+// appendAsync checks a prepared request and sends it.
+func (l *Ledger) appendAsync(ctx context.Context, req *request) (*Pending, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.settle(ctx); err != nil {

@@ -96,6 +96,12 @@ func (d *directBackend) AppendAsync(ctx context.Context, ins []*events.Input) (*
 	return d.n.Ledger.AppendAsync(ctx, ins)
 }
 
+// AppendPreparedAsync lets an import's reading goroutine validate rows for
+// the ledger (importer.PreparedAppender).
+func (d *directBackend) AppendPreparedAsync(ctx context.Context, ps []*ledger.Prepared) (*ledger.Pending, error) {
+	return d.n.Ledger.AppendPreparedAsync(ctx, ps)
+}
+
 func (d *directBackend) Status(ctx context.Context, unit, asOf string, knownAt time.Time) (*projections.Status, error) {
 	return d.n.Views.Status(ctx, unit, asOf, knownAt)
 }

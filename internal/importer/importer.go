@@ -77,11 +77,30 @@ type Progress struct {
 // Summary is what an import did.
 type Summary = Progress
 
-// row is one event read from a file, with where it came from.
+// row is one event read from a file, with where it came from: validated
+// by the importer (in), or prepared by the ledger itself (p) when the
+// appender takes prepared events.
 type row struct {
 	in   *events.Input
+	p    *ledger.Prepared
 	file string
 	line int
+}
+
+func (r *row) id() string {
+	if r.p != nil {
+		return r.p.ID()
+	}
+	return r.in.ID
+}
+
+// content is the row's content hash.
+func (r *row) content() string {
+	if r.p != nil {
+		return r.p.Content()
+	}
+	ch, _ := events.ContentHash(r.in.Type, r.in.Unit, r.in.OccurredAt, r.in.Actor, r.in.Document, r.in.Data)
+	return ch
 }
 
 type importer struct {
@@ -130,7 +149,8 @@ func Run(ctx context.Context, cfg Config, files []string) (Summary, error) {
 	items := make(chan []item, 4)
 	go func() {
 		defer close(items)
-		rd := &reader{ctx: rctx, out: items, actor: cfg.Actor, log: cfg.Logger}
+		_, prep := cfg.Appender.(PreparedAppender)
+		rd := &reader{ctx: rctx, out: items, actor: cfg.Actor, log: cfg.Logger, prepare: prep}
 		rd.files(files)
 	}()
 	err := im.take(ctx, items)
@@ -220,12 +240,13 @@ const itemChunk = 256
 // reader reads the files, decodes each row into an event, validates it and
 // gives it its id (DeriveID) when it has none.
 type reader struct {
-	ctx   context.Context
-	out   chan<- []item
-	actor events.Actor
-	log   *slog.Logger
-	read  int64
-	chunk []item
+	ctx     context.Context
+	out     chan<- []item
+	actor   events.Actor
+	log     *slog.Logger
+	prepare bool // the ledger prepares the events (ledger.PrepareEvent)
+	read    int64
+	chunk   []item
 }
 
 // files reads the files in order until one fails or ctx is done.
@@ -265,6 +286,22 @@ func (rd *reader) flush() bool {
 // event validates a decoded row and hands it over.
 func (rd *reader) event(in *events.Input, file string, line int) bool {
 	r := row{in: in, file: file, line: line}
+	if rd.prepare {
+		p, err := ledger.PrepareEvent(in)
+		if err != nil {
+			return rd.emit(item{row: r, reason: fieldReason(err.(*events.FieldError))})
+		}
+		if p.ID() == "" {
+			id, err := deriveID(p.Content(), p.OccurredAt())
+			if err == nil {
+				p, err = p.WithID(id)
+			}
+			if err != nil {
+				return rd.emit(item{row: r, reason: err.Error()})
+			}
+		}
+		return rd.emit(item{row: row{p: p, file: file, line: line}})
+	}
 	if _, err := events.Validate(in); err != nil {
 		return rd.emit(item{row: r, reason: fieldReason(err.(*events.FieldError))})
 	}
@@ -435,14 +472,12 @@ func (im *importer) badReason(file string, line int, reason string) {
 
 // add queues a validated row, appending the batch when full.
 func (im *importer) add(ctx context.Context, r row) error {
-	if j, dup := im.ids[r.in.ID]; dup {
+	id := r.id()
+	if j, dup := im.ids[id]; dup {
 		// The same fact twice in a batch is one fact; the same id with other
 		// content is a mistake.
-		a, _ := events.ContentHash(r.in.Type, r.in.Unit, r.in.OccurredAt, r.in.Actor, r.in.Document, r.in.Data)
-		o := im.batch[j].in
-		b, _ := events.ContentHash(o.Type, o.Unit, o.OccurredAt, o.Actor, o.Document, o.Data)
-		if a != b {
-			im.badReason(r.file, r.line, fmt.Sprintf("id: %s is also the id of line %d, with other content", r.in.ID, im.batch[j].line))
+		if r.content() != im.batch[j].content() {
+			im.badReason(r.file, r.line, fmt.Sprintf("id: %s is also the id of line %d, with other content", id, im.batch[j].line))
 			return nil
 		}
 		im.p.Rows++
@@ -450,7 +485,7 @@ func (im *importer) add(ctx context.Context, r row) error {
 		return nil
 	}
 	im.p.Rows++
-	im.ids[r.in.ID] = len(im.batch)
+	im.ids[id] = len(im.batch)
 	im.batch = append(im.batch, r)
 	if len(im.batch) >= im.cfg.BatchSize {
 		return im.flush(ctx)
@@ -465,6 +500,14 @@ type AsyncAppender interface {
 	AppendAsync(ctx context.Context, ins []*events.Input) (*ledger.Pending, error)
 }
 
+// PreparedAppender is an AsyncAppender that takes events prepared by
+// ledger.PrepareEvent (ledger.Ledger): the import's reading goroutine then
+// validates and fingerprints each row once, for the ledger, and the
+// appending goroutine only checks them against the units' state.
+type PreparedAppender interface {
+	AppendPreparedAsync(ctx context.Context, ps []*ledger.Prepared) (*ledger.Pending, error)
+}
+
 // sent is a batch sent and not yet acknowledged.
 type sent struct {
 	p    *ledger.Pending
@@ -477,18 +520,29 @@ type sent struct {
 func (im *importer) flush(ctx context.Context) error {
 	batch := im.batch
 	async, _ := im.cfg.Appender.(AsyncAppender)
+	prep, _ := im.cfg.Appender.(PreparedAppender)
 	for len(batch) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ins := make([]*events.Input, len(batch))
-		for i, r := range batch {
-			ins[i] = r.in
+		var ins []*events.Input
+		var ps []*ledger.Prepared
+		for _, r := range batch {
+			if r.p != nil {
+				ps = append(ps, r.p)
+			} else {
+				ins = append(ins, r.in)
+			}
 		}
 		var err error
-		if async != nil {
+		if prep != nil || async != nil {
 			var p *ledger.Pending
-			if p, err = async.AppendAsync(ctx, ins); err == nil {
+			if prep != nil {
+				p, err = prep.AppendPreparedAsync(ctx, ps)
+			} else {
+				p, err = async.AppendAsync(ctx, ins)
+			}
+			if err == nil {
 				if err := im.wait(ctx); err != nil {
 					return err
 				}
@@ -513,7 +567,7 @@ func (im *importer) flush(ctx context.Context) error {
 	// The batch sent may still be in flight: the next one gets new rows.
 	im.batch = make([]row, 0, im.cfg.BatchSize)
 	clear(im.ids)
-	if async == nil {
+	if async == nil && prep == nil {
 		im.progress()
 	}
 	return nil
@@ -556,19 +610,26 @@ func (im *importer) progress() {
 // ULID whose time is the event's business date and whose entropy is a hash
 // of its content (events.ContentHash), so importing the same row again
 // yields the same id and stores nothing.
+//
+// REQUIRES: in has been validated (its data is in canonical form).
 func DeriveID(in *events.Input) (string, error) {
 	ch, err := events.ContentHash(in.Type, in.Unit, in.OccurredAt, in.Actor, in.Document, in.Data)
 	if err != nil {
 		return "", fmt.Errorf("data: %w", err)
 	}
-	t, err := events.ParseDate(in.OccurredAt)
+	return deriveID(ch, in.OccurredAt)
+}
+
+// deriveID is DeriveID of an event with the content hash ch.
+func deriveID(ch, occurredAt string) (string, error) {
+	t, err := events.ParseDate(occurredAt)
 	if err != nil {
 		return "", fmt.Errorf("occurred_at: %w", err)
 	}
 	sum := sha256.Sum256([]byte("ntmledger-import|" + ch))
 	id, err := ulid.New(ulid.Timestamp(t), bytes.NewReader(sum[:10]))
 	if err != nil {
-		return "", fmt.Errorf("occurred_at: %q: %w", in.OccurredAt, err)
+		return "", fmt.Errorf("occurred_at: %q: %w", occurredAt, err)
 	}
 	return id.String(), nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ntmledger/ntmledger/internal/importer"
 	"github.com/ntmledger/ntmledger/internal/node"
 	"github.com/ntmledger/ntmledger/internal/units"
+	"github.com/ntmledger/ntmledger/ledger"
 )
 
 // The kill test re-executes this test binary as an import process.
@@ -332,5 +333,69 @@ func TestImportStopsWhereReadingFailsOrIsCancelled(t *testing.T) {
 	}
 	if sum.Done || sum.Stored+sum.Duplicate >= total || uint64(sum.Stored) != last-uint64(len(phuLy())) {
 		t.Errorf("cancelled import %+v: the stream holds %d events after the %d registrations, of %d", sum, last-uint64(len(phuLy())), len(phuLy()), total)
+	}
+}
+
+// plainAppender hides the ledger's AppendPreparedAsync: the importer then
+// validates rows itself and the ledger validates them again, as over HTTP.
+type plainAppender struct{ l *ledger.Ledger }
+
+func (p plainAppender) Append(ctx context.Context, ins []*events.Input) ([]ledger.Result, error) {
+	return p.l.Append(ctx, ins)
+}
+
+func (p plainAppender) AppendAsync(ctx context.Context, ins []*events.Input) (*ledger.Pending, error) {
+	return p.l.AppendAsync(ctx, ins)
+}
+
+// Rows the ledger prepares in the import's reading goroutine are stored
+// exactly as rows the importer validates and the ledger checks again: the
+// same ids (derived ones included), the same counts, the same report.
+func TestPreparedAndPlainImportsAgree(t *testing.T) {
+	dir := t.TempDir()
+	units := filepath.Join(dir, "units.jsonl")
+	writeJSONL(t, units, phuLy())
+	csvPath := filepath.Join(dir, "hanam.csv")
+	if err := os.WriteFile(csvPath, []byte(sheet), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	run := func(app func(*ledger.Ledger) importer.Appender) (importer.Summary, string, []string) {
+		n := startNode(t, t.TempDir())
+		defer n.Close()
+		var report bytes.Buffer
+		sum, err := importer.Run(ctx, importer.Config{Appender: app(n.Ledger), Report: &report, Actor: events.Actor{ID: "so-nn-ha-nam", Role: "province"}}, []string{units, csvPath})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cons, err := n.JS.OrderedConsumer(ctx, "NTM_EVENTS", jetstream.OrderedConsumerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored []string
+		for len(stored) < sum.Stored {
+			msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := events.Decode(msg.Data())
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored = append(stored, ev.ID+" "+ev.Unit+" "+string(ev.Type)+" "+string(ev.Data))
+		}
+		sum.Elapsed, sum.Read = 0, 0
+		return sum, report.String(), stored
+	}
+	ps, prep, pstored := run(func(l *ledger.Ledger) importer.Appender { return l })
+	qs, plain, qstored := run(func(l *ledger.Ledger) importer.Appender { return plainAppender{l} })
+	if ps != qs || prep != plain {
+		t.Errorf("prepared: %+v\n%s\nplain: %+v\n%s", ps, prep, qs, plain)
+	}
+	if strings.Join(pstored, "\n") != strings.Join(qstored, "\n") {
+		t.Errorf("stored events differ:\nprepared:\n%s\nplain:\n%s", strings.Join(pstored, "\n"), strings.Join(qstored, "\n"))
+	}
+	if ps.Stored == 0 || ps.Bad != 5 {
+		t.Errorf("summary %+v: want stored events and 5 bad rows", ps)
 	}
 }
