@@ -60,6 +60,13 @@ type HistoryFilter struct {
 // trails of the units it was formed from come first, each in its own order.
 func (v *Views) History(_ context.Context, unit string, f HistoryFilter) (*History, error) {
 	h := &History{Unit: unit, Events: []Entry{}}
+	// A page of one unfiltered trail reads one event more than it shows
+	// (to tell whether there are more), not the whole trail.
+	newest := f.Before > 0 && f.After == 0
+	n := 0
+	if f.Limit > 0 && f.From == "" && f.To == "" && f.Type == "" && !f.Lineage {
+		n = f.Limit + 1
+	}
 	seq, err := v.snapshot(func(r pebble.Reader) error {
 		s, err := loadState(r, unit)
 		if err != nil {
@@ -77,7 +84,7 @@ func (v *Views) History(_ context.Context, unit string, f HistoryFilter) (*Histo
 			if err != nil || us == nil {
 				continue
 			}
-			hist, err := readHistoryRange(r, u, f.After, f.Before)
+			hist, err := readHistoryWith(r, nil, u, f.After, f.Before, n, newest)
 			if err != nil {
 				return err
 			}

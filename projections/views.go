@@ -137,7 +137,7 @@ func (bs *batchState) history(unit string) ([]*events.Event, error) {
 	if bs.files != nil {
 		lookup = bs.files.lookup
 	}
-	return readHistoryWith(bs.db, lookup, unit, 0, 0)
+	return readHistoryWith(bs.db, lookup, unit, 0, 0, 0, false)
 }
 
 // newBatchState starts what one batch loads and changes in db.
@@ -336,12 +336,14 @@ func readHistory(db pebble.Reader, unit string) ([]*events.Event, error) {
 // readHistoryRange returns a unit's stored events with versions after
 // after and, when before is not 0, before before, in version order.
 func readHistoryRange(db pebble.Reader, unit string, after, before uint64) ([]*events.Event, error) {
-	return readHistoryWith(db, nil, unit, after, before)
+	return readHistoryWith(db, nil, unit, after, before, 0, false)
 }
 
 // readHistoryWith is readHistoryRange that first asks lookup, if set, for
-// bodies not yet in db (a rebuild's bodies not yet ingested).
-func readHistoryWith(db pebble.Reader, lookup func(uint64) ([]byte, bool), unit string, after, before uint64) ([]*events.Event, error) {
+// bodies not yet in db (a rebuild's bodies not yet ingested). With n > 0 it
+// reads at most n events: the first n of the range, or its last n when
+// last is set.
+func readHistoryWith(db pebble.Reader, lookup func(uint64) ([]byte, bool), unit string, after, before uint64, n int, last bool) ([]*events.Event, error) {
 	if after == math.MaxUint64 {
 		return nil, nil
 	}
@@ -358,7 +360,11 @@ func readHistoryWith(db pebble.Reader, lookup func(uint64) ([]byte, bool), unit 
 		return nil, err
 	}
 	var seqs []uint64
-	for it.First(); it.Valid(); it.Next() {
+	start, step := it.First, it.Next
+	if last {
+		start, step = it.Last, it.Prev
+	}
+	for ok := start(); ok && (n <= 0 || len(seqs) < n); ok = step() {
 		seq, err := parseHistoryValue(it.Value())
 		if err != nil {
 			it.Close()
@@ -368,6 +374,9 @@ func readHistoryWith(db pebble.Reader, lookup func(uint64) ([]byte, bool), unit 
 	}
 	if err := errors.Join(it.Error(), it.Close()); err != nil {
 		return nil, fmt.Errorf("history of %s: %w", unit, err)
+	}
+	if last {
+		slices.Reverse(seqs)
 	}
 	if len(seqs) == 0 {
 		return nil, nil

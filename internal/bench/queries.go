@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -31,6 +33,10 @@ func (r *runner) queries(ctx context.Context) error {
 	}{
 		{"GET /v1/units/{code}", func(g *rand.Rand) string { return "/v1/units/" + unit(g) }, 2},
 		{"GET /v1/units/{code}/history", func(g *rand.Rand) string { return "/v1/units/" + unit(g) + "/history" }, 0},
+		// What an inspector's screen opens on: the newest page of a trail.
+		{"GET /v1/units/{code}/history?limit=50&before=max", func(g *rand.Rand) string {
+			return "/v1/units/" + unit(g) + "/history?limit=50&before=" + strconv.FormatUint(math.MaxUint64, 10)
+		}, 0},
 		{"GET /v1/revocations", func(*rand.Rand) string { return "/v1/revocations?limit=50" }, 0},
 	}
 	for _, ep := range endpoints {

@@ -75,6 +75,24 @@ func TestHistoryPages(t *testing.T) {
 		t.Errorf("newest page: %v more=%v, want [18 19 20] and more", versions(p), p.More)
 	}
 
+	// Pages that end exactly at the trail's ends, and pages of a filtered
+	// trail (which read past the events they skip).
+	for q, want := range map[string]string{
+		"limit=20":                        "[1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20] false",
+		"limit=19&after=1":                "[2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20] false",
+		"limit=19&before=21":              "[2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20] true",
+		"limit=2&after=18":                "[19 20] false",
+		"limit=1&before=2":                "[1] false",
+		"type=unit.registered&limit=5":    "[1] false",
+		"type=criterion.assessed&limit=3": "[2 3 4] true",
+		"type=criterion.assessed&limit=3&before=18446744073709551615":  "[18 19 20] true",
+		"type=criterion.assessed&limit=19&before=18446744073709551615": "[2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20] false",
+	} {
+		if p := get(q); fmt.Sprint(versions(p), " ", p.More) != want {
+			t.Errorf("history?%s: %v more=%v, want %s", q, versions(p), p.More, want)
+		}
+	}
+
 	for _, q := range []string{"limit=0", "limit=x", "after=-1", "before=0", "after=3&lineage=true"} {
 		var e struct {
 			Field string `json:"field"`
