@@ -125,6 +125,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		defer os.RemoveAll(d)
 		cfg.Dir = d
+	} else if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("bench: work directory: %w", err)
 	}
 	rep := &Report{
 		Started: time.Now().UTC(), Command: cfg.Command, Events: cfg.Events,

@@ -457,15 +457,18 @@ func (r *runner) rebuild(ctx context.Context) error {
 	ratioTarget(&m, 0.4)
 	r.rep.add(m)
 	r.rep.add(Measure{Name: "rebuild vs naive projector", Value: rate, Unit: "events/s", Baseline: "naive projector (encoding/json, 2 sets, checkpoint/1000)", BaseVal: r.naiveRate, Ratio: rate / r.naiveRate})
-	took := Measure{Name: "rebuild time", Value: el.Seconds(), Unit: "s"}
+	took := Measure{Name: "rebuild time", Value: el.Seconds(), Unit: "s", Note: fmt.Sprintf("%d events", r.stored)}
 	mem := Measure{Name: "peak RSS during rebuild", Value: float64(peak.rss) / (1 << 20), Unit: "MiB", Note: peak.note("whole process")}
-	if r.cfg.Events >= ScaleEvents {
-		// The scale targets: a national decade rebuilt in under a minute,
-		// in under 1 GiB.
-		maxTarget(&took, 60, "s")
-		maxTarget(&mem, 1024, "MiB")
-	}
 	r.rep.add(took)
+	if r.cfg.Events >= ScaleEvents {
+		// The scale targets: ten million events rebuilt in under a minute,
+		// in under 1 GiB. The whole generated national history is shorter
+		// (about 9.3 million events), so the time is held at this rate.
+		scaled := Measure{Name: fmt.Sprintf("rebuild time of %d events at this rate", ScaleEvents), Value: ScaleEvents / rate, Unit: "s"}
+		maxTarget(&scaled, 60, "s")
+		maxTarget(&mem, 1024, "MiB")
+		r.rep.add(scaled)
+	}
 	r.rep.add(mem)
 	r.log.Info("rebuild", "events", r.stored, "rate", int(rate), "peak_rss_mib", peak.rss>>20, "heap_objects_mib", peak.heapObjects>>20, "go_other_mib", peak.goOther>>20)
 	return nil
