@@ -215,7 +215,7 @@ func eachRevocation(r pebble.Reader, f RevocationFilter, fn func(cursor string, 
 	names := map[string]string{}
 	for ok := it.Last(); ok; ok = it.Prev() {
 		var e RevocationEntry
-		if err := json.Unmarshal(it.Value(), &e); err != nil {
+		if err := unmarshalView(it.Value(), &e); err != nil {
 			return fmt.Errorf("decode revocation %s: %w", it.Key(), err)
 		}
 		if f.Province != "" && e.Province != f.Province || f.Unit != "" && e.Unit != f.Unit || f.Reason != "" && e.Reason != f.Reason {
@@ -223,8 +223,8 @@ func eachRevocation(r pebble.Reader, f RevocationFilter, fn func(cursor string, 
 		}
 		name, ok := names[e.Unit]
 		if !ok {
-			if s, err := loadSummary(r, e.Unit); err == nil && s != nil {
-				name = s.Name
+			if n, err := loadName(r, e.Unit); err == nil && n != "" {
+				name = n
 			} else {
 				name = e.Name
 			}
