@@ -237,14 +237,10 @@ func (v *Views) Rebuild(ctx context.Context, target uint64, progress func(Progre
 	defer v.rebuilding.Store(false)
 	// The live applier's caches would hold every unit's state alongside
 	// the build's own until the swap; the old generation does without.
-	// Nor does it need its memtable in memory: it is flushed to tables.
 	v.mu.RLock()
-	current, liveDB := v.live, v.db
+	current := v.live
 	v.mu.RUnlock()
 	current.dropCaches()
-	if err := liveDB.Flush(); err != nil {
-		return fmt.Errorf("rebuild: flush the current views: %w", err)
-	}
 	gen := newGeneration()
 	dir := filepath.Join(v.cfg.Dir, gen)
 	db, err := projector.OpenBuildDB(dir, v.cfg.Logger)
