@@ -95,8 +95,8 @@ func options(build bool) *pebble.Options {
 		// big memtable to absorb, and a rebuild's memory has a budget.
 		opts.MemTableSize = 16 << 20
 	}
-	// Bloom filters on every level: the ledger's idempotency check looks up
-	// every new event id, and almost all of those lookups miss.
+	// Bloom filters on every level: lookups of units' states and of ids
+	// (those the ledger's in-memory filter cannot rule out) mostly miss.
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
