@@ -214,10 +214,7 @@ func LedgerRejection(err error) (int, string, bool) {
 	var ce *ledger.ConflictError
 	switch {
 	case errors.As(err, &fe):
-		if fe.Field == "" {
-			return fe.Index, fe.Reason, true
-		}
-		return fe.Index, fe.Field + ": " + fe.Reason, true
+		return fe.Index, fieldReason(fe), true
 	case errors.As(err, &ce):
 		return ce.Index, ce.Field + ": " + ce.Reason, true
 	}
